@@ -1,0 +1,32 @@
+# One command sets a fresh machine up and runs everything: `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+AWSCLI_VENV := .venv-awscli
+
+.PHONY: setup lint typecheck test bench clean
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+$(AWSCLI_VENV)/.installed: requirements-awscli.txt
+	$(PYTHON) -m venv $(AWSCLI_VENV)
+	$(AWSCLI_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-awscli.txt
+	touch $@
+
+setup: $(VENV)/.installed $(AWSCLI_VENV)/.installed
+
+lint: setup
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: setup
+	$(BIN)/mypy
+
+test: lint typecheck
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) $(AWSCLI_VENV) .mypy_cache .ruff_cache .pytest_cache

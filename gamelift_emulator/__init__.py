@@ -1,0 +1,1 @@
+"""Local GameLift FlexMatch emulator speaking the real wire protocol."""
