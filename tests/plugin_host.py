@@ -1,0 +1,740 @@
+"""A test host that plays the Pulumi engine against the SDK's own dynamic provider plugin.
+
+The Pulumi CLI cannot be installed on the development machines, but its provider plugin for
+Python dynamic resources is plain Python: ``python -u -m pulumi.dynamic``. `PluginHost` starts
+it the way the engine does and speaks the ResourceProvider gRPC protocol to it, so tests and
+benchmarks exercise exactly the code path of ``pulumi up/preview/refresh/destroy``.
+
+What the engine does, and therefore this host (pulumi/pulumi ``sdk/go/common/resource/plugin``
+and the ``pulumi-resource-pulumi-python`` shim):
+
+- Launch: ``<virtualenv>/bin/python -u -m pulumi.dynamic <engine address>`` with the project
+  directory as working directory, the caller's environment plus ``PULUMI_RUNTIME_<OPTION>``
+  for each runtime option of ``Pulumi.yaml``, ``PULUMI_PROJECT`` and ``PULUMI_CONFIG`` (the
+  whole stack config as JSON, namespaced keys). The plugin prints its port on the first line
+  of stdout. SDK 3.272.0 ignores the engine address; no engine server runs here, so a
+  placeholder is passed. ``python -m`` puts the working directory on ``sys.path``: that is how
+  the plugin imports ``providers.*`` when it unpickles ``__provider`` (pickled by reference).
+- Configure first, with the whole stack config as ``args`` (secrets kept, as the plugin
+  unwraps them). The plugin answers ``acceptSecrets=False`` and no ``supportsPreview``.
+- Secrets: because of ``acceptSecrets=False`` the engine strips secrets from every property
+  bag it sends to the plugin, and marks an output secret only when the input of the same key
+  contained a secret (``annotateSecrets``). Outputs with other keys come back in clear unless
+  the resource declares ``additional_secret_outputs``.
+- Preview: Check and Diff receive unknowns as the sentinel string `UNKNOWN`. Because the plugin
+  does not support previews, the engine never calls Create or Update during a preview: it
+  uses the checked inputs as the planned outputs. `PluginHost.create` and `PluginHost.update`
+  with ``preview=True`` do the same (and would call the plugin if it ever announced support).
+- Numbers cross as protobuf Struct values: every number comes back as a float.
+
+Representation in this module: property bags are plain dicts; a secret is `Secret(value)`;
+an unknown is `UNKNOWN`. Results use the same representation, so tests compare them directly.
+
+Concurrency: the plugin serves at most 4 calls at once (a 4-thread gRPC server); further calls
+queue in the plugin. All methods may be called from several threads at once.
+
+Import note: pytest puts ``tests/`` on ``sys.path``, so import this module as ``plugin_host``.
+Provider modules outside the project directory (e.g. ``tests/fixtures``) reach the plugin
+through ``python_path`` (added to ``PYTHONPATH``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Literal, cast
+
+import grpc
+import yaml  # type: ignore[import-untyped]
+from google.protobuf import empty_pb2, struct_pb2
+from pulumi.dynamic import Resource, ResourceProvider
+from pulumi.dynamic.dynamic import serialize_provider
+from pulumi.output import Unknown
+from pulumi.runtime import rpc
+from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+UNKNOWN: str = rpc.UNKNOWN
+"""The engine's sentinel for a value not known during preview (as it crosses the wire)."""
+
+PROVIDER_KEY = "__provider"
+PLUGIN_MAX_CONCURRENT_CALLS = 4
+DEFAULT_PROJECT_DIR = Path(__file__).resolve().parents[1]
+ENGINE_ADDRESS_PLACEHOLDER = "127.0.0.1:0"
+"""Passed where the engine passes its own address; the 3.272.0 plugin does not read it."""
+
+_SECRET_SIG = {rpc._special_sig_key: rpc._special_secret_sig}
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value the engine holds as secret (in state, or in the program's inputs)."""
+
+    value: Any
+
+
+class PluginError(Exception):
+    """A gRPC call to the plugin failed; `details` is the plugin's message.
+
+    For a provider exception it is the plugin's ``traceback.format_exc()``, whose last line is
+    ``ExceptionType: message`` (see `provider_message`). A dead plugin gives UNAVAILABLE.
+    """
+
+    def __init__(self, method: str, code: grpc.StatusCode, details: str) -> None:
+        super().__init__(f"{method} failed ({code.name}): {details}")
+        self.method = method
+        self.code = code
+        self.details = details
+
+    @property
+    def provider_message(self) -> str:
+        """The last line of the plugin's traceback: ``ExceptionType: message``."""
+        lines = [line for line in self.details.strip().splitlines() if line.strip()]
+        return lines[-1].strip() if lines else ""
+
+
+class PluginStartError(Exception):
+    """The plugin exited or stayed silent before printing its port."""
+
+
+@dataclass(frozen=True)
+class CheckFailure:
+    property: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class CheckResponse:
+    inputs: dict[str, Any]
+    failures: list[CheckFailure]
+
+
+@dataclass(frozen=True)
+class DiffResponse:
+    changes: Literal["none", "some", "unknown"]
+    replaces: list[str]
+    delete_before_replace: bool
+    stables: list[str] = field(default_factory=list)
+    diffs: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CreateResponse:
+    id: str
+    outs: dict[str, Any]
+    plugin_called: bool = True
+    """False for a preview the engine answers itself (the plugin does not support previews)."""
+
+
+@dataclass(frozen=True)
+class ReadResponse:
+    id: str
+    """Empty when the provider reports the resource gone: the engine then drops it."""
+    outs: dict[str, Any]
+    inputs: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class UpdateResponse:
+    outs: dict[str, Any]
+    plugin_called: bool = True
+
+
+@dataclass(frozen=True)
+class ConfigureInfo:
+    accept_secrets: bool
+    supports_preview: bool
+
+
+def type_token(resource_class: type[Resource]) -> str:
+    """The type token of a dynamic resource class, computed by the SDK itself.
+
+    ``class X(Resource, module="gamelift", name="BackfillTicket")`` gives
+    ``pulumi-python:dynamic/gamelift:BackfillTicket``.
+    """
+    return f"pulumi-python:{resource_class._resource_type_name}"
+
+
+def make_urn(
+    name: str,
+    type_: str = "pulumi-python:dynamic/gamelift:BackfillTicket",
+    *,
+    stack: str = "stack",
+    project: str = "gamelift-backfill",
+) -> str:
+    """A resource URN as the engine builds it for a top-level resource."""
+    return f"urn:pulumi:{stack}::{project}::{type_}::{name}"
+
+
+def program_inputs(
+    provider: ResourceProvider, props: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
+    """The inputs a program registers: ``props`` plus ``__provider`` as the SDK serializes it.
+
+    Like `pulumi.dynamic.Resource`, ``__provider`` is secret unless the provider sets
+    ``serialize_as_secret_always = False``.
+    """
+    serialized = serialize_provider(provider)
+    secret = getattr(provider, "serialize_as_secret_always", True)
+    return {**(props or {}), PROVIDER_KEY: Secret(serialized) if secret else serialized}
+
+
+def to_state(props: Mapping[str, Any]) -> dict[str, Any]:
+    """A property bag in the JSON form of a stack's state (``stack export --show-secrets``).
+
+    Secrets become ``{sig: secret-sig, "plaintext": "<json>"}``; unknowns cannot be stored.
+    """
+    return {key: _to_state_value(value) for key, value in props.items()}
+
+
+def from_state(state: Mapping[str, Any]) -> dict[str, Any]:
+    """The inverse of `to_state`: secrets in state become `Secret` values again."""
+    return {key: _from_state_value(value) for key, value in state.items()}
+
+
+def state_round_trip(outs: Mapping[str, Any]) -> dict[str, Any]:
+    """Outputs as the engine stores them and reads them back for diff, update, read, delete."""
+    return from_state(json.loads(json.dumps(to_state(outs))))
+
+
+def contains_secrets(value: Any) -> bool:
+    if isinstance(value, Secret):
+        return True
+    if isinstance(value, Mapping):
+        return any(contains_secrets(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_secrets(v) for v in value)
+    return False
+
+
+def contains_unknowns(value: Any) -> bool:
+    if isinstance(value, Secret):
+        return contains_unknowns(value.value)
+    if isinstance(value, Mapping):
+        return any(contains_unknowns(v) for v in value.values())
+    if isinstance(value, list):
+        return any(contains_unknowns(v) for v in value)
+    return bool(value == UNKNOWN)
+
+
+def strip_secrets(value: Any) -> Any:
+    """What the engine sends a provider that does not accept secrets: plain values."""
+    if isinstance(value, Secret):
+        return strip_secrets(value.value)
+    if isinstance(value, Mapping):
+        return {k: strip_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [strip_secrets(v) for v in value]
+    return value
+
+
+def annotate_secrets(outs: dict[str, Any], ins: Mapping[str, Any]) -> dict[str, Any]:
+    """The engine's ``annotateSecrets``: an output is secret when its input of that key was."""
+    result = dict(outs)
+    for key, in_value in ins.items():
+        if key not in result:
+            continue
+        out_value = result[key]
+        if isinstance(out_value, dict) and isinstance(in_value, Mapping):
+            result[key] = annotate_secrets(out_value, in_value)
+        elif not isinstance(out_value, Secret) and contains_secrets(in_value):
+            result[key] = Secret(out_value)
+    return result
+
+
+class PluginHost:
+    """The Pulumi engine's side of the dynamic provider plugin, as a context manager.
+
+    Usage::
+
+        with PluginHost(config={"aws:region": "us-west-2"}) as host:
+            news = program_inputs(BackfillTicketProvider(), {"ticket_id": "t-1"})
+            checked = host.check(urn, {}, news)
+            created = host.create(urn, checked.inputs)
+            host.delete(created.id, urn, state_round_trip(created.outs))
+    """
+
+    def __init__(
+        self,
+        project_dir: str | os.PathLike[str] = DEFAULT_PROJECT_DIR,
+        *,
+        config: Mapping[str, str | Secret] | None = None,
+        env: Mapping[str, str] | None = None,
+        python_path: Sequence[str | os.PathLike[str]] = (),
+        python: str | None = None,
+        start_timeout: float = 30.0,
+        call_timeout: float | None = 300.0,
+    ) -> None:
+        self.project_dir = Path(project_dir).resolve()
+        self.config: dict[str, str | Secret] = dict(config or {})
+        self.call_timeout = call_timeout
+        self._extra_env = dict(env or {})
+        self._python_path = [str(Path(p).resolve()) for p in python_path]
+        self._python = python
+        self._start_timeout = start_timeout
+        self._project_name, self._runtime_options = _read_project(self.project_dir)
+        self._process: subprocess.Popen[bytes] | None = None
+        self._channel: Any = None
+        self._stub: Any = None
+        self._port: Future[int] = Future()
+        self._stdout = bytearray()
+        self._stderr = bytearray()
+        self._output_lock = threading.Lock()
+        self._readers: list[threading.Thread] = []
+        self._configure_lock = threading.Lock()
+        self.configure_info: ConfigureInfo | None = None
+
+    # -- lifecycle -------------------------------------------------------------------------
+
+    def __enter__(self) -> PluginHost:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, "plugin not started"
+        return self._process.pid
+
+    def start(self) -> None:
+        """Launch the plugin, read its port and wait until it answers gRPC calls."""
+        self._process = subprocess.Popen(
+            [self._python_executable(), "-u", "-m", "pulumi.dynamic", ENGINE_ADDRESS_PLACEHOLDER],
+            cwd=self.project_dir,
+            env=self._plugin_env(),
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self._readers = [
+            threading.Thread(target=self._read_stdout, name="plugin-stdout", daemon=True),
+            threading.Thread(target=self._read_stderr, name="plugin-stderr", daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+        try:
+            port = self._port.result(timeout=self._start_timeout)
+            self._channel = grpc.insecure_channel(f"127.0.0.1:{port}", _GRPC_CHANNEL_OPTIONS)
+            grpc.channel_ready_future(self._channel).result(timeout=self._start_timeout)
+        except Exception as exc:
+            self.kill()
+            raise PluginStartError(f"plugin did not start: {exc}\n{self.stderr}") from exc
+        self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
+        self._handshake()
+
+    def kill(self) -> None:
+        """SIGKILL the plugin, as a crash would (calls in flight fail with UNAVAILABLE)."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
+    def close(self) -> None:
+        """Stop the plugin the way the engine does: SIGINT, then SIGKILL after 5 s."""
+        if self._channel is not None:
+            self._channel.close()
+        if self._process is not None:
+            if self._process.poll() is None:
+                self._process.send_signal(signal.SIGINT)
+                try:
+                    self._process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    self.kill()
+            if self._process.stdin is not None:
+                self._process.stdin.close()
+        for reader in self._readers:
+            reader.join(timeout=5)
+
+    @property
+    def returncode(self) -> int | None:
+        return None if self._process is None else self._process.poll()
+
+    @property
+    def stderr(self) -> str:
+        """Everything the plugin wrote to stderr so far (``pulumi.log`` goes here)."""
+        with self._output_lock:
+            return self._stderr.decode(errors="replace")
+
+    @property
+    def stdout(self) -> str:
+        """What the plugin wrote to stdout after its port line."""
+        with self._output_lock:
+            return self._stdout.decode(errors="replace")
+
+    # -- the ResourceProvider protocol -----------------------------------------------------
+
+    def configure(self, config: Mapping[str, str | Secret] | None = None) -> ConfigureInfo:
+        """Configure the plugin with the whole stack config (namespaced keys, e.g. aws:region).
+
+        The plugin hands it to each provider's ``configure`` when it first unpickles that
+        provider, and caches the provider: configuring again later does not reach providers
+        already in use, as in the engine (which configures once per run).
+        """
+        if config is not None:
+            self.config = dict(config)
+        request = provider_pb2.ConfigureRequest(
+            urn="urn:pulumi:stack::project::pulumi:providers:pulumi-python::default",
+            name="default",
+            type="pulumi:providers:pulumi-python",
+            variables={
+                f"pulumi-python:config:{key}": strip_secrets(value)
+                for key, value in self.config.items()
+            },
+            args=_serialize(_wrap_secrets(self.config)),
+            acceptSecrets=True,
+            acceptResources=True,
+            sends_old_inputs=True,
+            sends_old_inputs_to_delete=True,
+        )
+        response = self._call("Configure", request)
+        info = ConfigureInfo(
+            accept_secrets=response.acceptSecrets, supports_preview=response.supportsPreview
+        )
+        self.configure_info = info
+        return info
+
+    def check(
+        self,
+        urn: str,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+        *,
+        random_seed: bytes = b"plugin-host-seed",
+    ) -> CheckResponse:
+        """Check ``news`` (the program's inputs) against ``olds`` (the inputs in state)."""
+        info = self._ensure_configured()
+        request = provider_pb2.CheckRequest(
+            urn=urn,
+            name=_urn_name(urn),
+            type=_urn_type(urn),
+            olds=self._outgoing(olds, info),
+            news=self._outgoing(news, info),
+            randomSeed=random_seed,
+        )
+        response = self._call("Check", request)
+        inputs = self._incoming(response.inputs, news, info)
+        failures = [CheckFailure(f.property, f.reason) for f in response.failures]
+        return CheckResponse(inputs=inputs, failures=failures)
+
+    def diff(
+        self,
+        id: str,
+        urn: str,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+        *,
+        old_inputs: Mapping[str, Any] | None = None,
+    ) -> DiffResponse:
+        """Diff the outputs in state (``olds``) against the checked new inputs (``news``)."""
+        info = self._ensure_configured()
+        request = provider_pb2.DiffRequest(
+            id=id,
+            urn=urn,
+            name=_urn_name(urn),
+            type=_urn_type(urn),
+            olds=self._outgoing(olds, info),
+            news=self._outgoing(news, info),
+            old_inputs=self._outgoing(olds if old_inputs is None else old_inputs, info),
+        )
+        response = self._call("Diff", request)
+        changes: dict[int, Literal["none", "some", "unknown"]] = {
+            provider_pb2.DiffResponse.DIFF_NONE: "none",
+            provider_pb2.DiffResponse.DIFF_SOME: "some",
+            provider_pb2.DiffResponse.DIFF_UNKNOWN: "unknown",
+        }
+        return DiffResponse(
+            changes=changes[response.changes],
+            replaces=list(response.replaces),
+            delete_before_replace=response.deleteBeforeReplace,
+            stables=list(response.stables),
+            diffs=list(response.diffs),
+        )
+
+    def create(
+        self, urn: str, props: Mapping[str, Any], *, preview: bool = False
+    ) -> CreateResponse:
+        """Create from the checked inputs; a preview follows the engine (see module doc)."""
+        info = self._ensure_configured()
+        if preview and not info.supports_preview:
+            return CreateResponse(id="", outs=dict(props), plugin_called=False)
+        self._reject_unknowns("Create", props, preview)
+        request = provider_pb2.CreateRequest(
+            urn=urn,
+            name=_urn_name(urn),
+            type=_urn_type(urn),
+            properties=self._outgoing(props, info),
+            preview=preview,
+        )
+        response = self._call("Create", request)
+        return CreateResponse(id=response.id, outs=self._incoming(response.properties, props, info))
+
+    def read(
+        self,
+        id: str,
+        urn: str,
+        props: Mapping[str, Any],
+        *,
+        inputs: Mapping[str, Any] | None = None,
+    ) -> ReadResponse:
+        """Refresh: read the live resource from its outputs in state (and its inputs)."""
+        info = self._ensure_configured()
+        self._reject_unknowns("Read", props, preview=False)
+        request = provider_pb2.ReadRequest(
+            id=id,
+            urn=urn,
+            name=_urn_name(urn),
+            type=_urn_type(urn),
+            properties=self._outgoing(props, info),
+            inputs=self._outgoing(inputs, info) if inputs is not None else None,
+        )
+        response = self._call("Read", request)
+        new_inputs = (
+            self._incoming(response.inputs, inputs or {}, info)
+            if response.HasField("inputs")
+            else None
+        )
+        return ReadResponse(
+            id=response.id,
+            outs=self._incoming(response.properties, props, info),
+            inputs=new_inputs,
+        )
+
+    def update(
+        self,
+        id: str,
+        urn: str,
+        olds: Mapping[str, Any],
+        news: Mapping[str, Any],
+        *,
+        preview: bool = False,
+        old_inputs: Mapping[str, Any] | None = None,
+    ) -> UpdateResponse:
+        """Update from the outputs in state (``olds``) to the checked new inputs (``news``)."""
+        info = self._ensure_configured()
+        if preview and not info.supports_preview:
+            return UpdateResponse(outs=dict(news), plugin_called=False)
+        self._reject_unknowns("Update", news, preview)
+        request = provider_pb2.UpdateRequest(
+            id=id,
+            urn=urn,
+            name=_urn_name(urn),
+            type=_urn_type(urn),
+            olds=self._outgoing(olds, info),
+            news=self._outgoing(news, info),
+            old_inputs=self._outgoing(olds if old_inputs is None else old_inputs, info),
+            preview=preview,
+        )
+        response = self._call("Update", request)
+        return UpdateResponse(outs=self._incoming(response.properties, news, info))
+
+    def delete(
+        self,
+        id: str,
+        urn: str,
+        props: Mapping[str, Any],
+        *,
+        old_inputs: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Destroy: delete the resource from its outputs in state."""
+        info = self._ensure_configured()
+        self._reject_unknowns("Delete", props, preview=False)
+        request = provider_pb2.DeleteRequest(
+            id=id,
+            urn=urn,
+            name=_urn_name(urn),
+            type=_urn_type(urn),
+            properties=self._outgoing(props, info),
+            old_inputs=self._outgoing(props if old_inputs is None else old_inputs, info),
+        )
+        self._call("Delete", request)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _handshake(self) -> None:
+        """The engine's first calls: Handshake (unimplemented by this plugin), GetPluginInfo."""
+        try:
+            self._stub.Handshake(
+                provider_pb2.ProviderHandshakeRequest(
+                    engine_address=ENGINE_ADDRESS_PLACEHOLDER,
+                    root_directory=str(self.project_dir),
+                    program_directory=str(self.project_dir),
+                    configure_with_urn=True,
+                    supports_views=True,
+                ),
+                timeout=self.call_timeout,
+            )
+        except grpc.RpcError as error:
+            if error.code() != grpc.StatusCode.UNIMPLEMENTED:
+                raise PluginError("Handshake", error.code(), error.details() or "") from None
+        self._call("GetPluginInfo", empty_pb2.Empty())
+
+    def _call(self, method: str, request: Any) -> Any:
+        try:
+            return getattr(self._stub, method)(request, timeout=self.call_timeout)
+        except grpc.RpcError as error:
+            raise PluginError(method, error.code(), error.details() or "") from None
+
+    def _ensure_configured(self) -> ConfigureInfo:
+        """The engine always configures the provider before any resource call."""
+        with self._configure_lock:
+            if self.configure_info is None:
+                self.configure()
+            assert self.configure_info is not None
+            return self.configure_info
+
+    def _outgoing(self, props: Mapping[str, Any], info: ConfigureInfo) -> struct_pb2.Struct:
+        bag = dict(props) if info.accept_secrets else strip_secrets(dict(props))
+        return _serialize(_wrap_secrets(bag))
+
+    def _incoming(
+        self, struct: struct_pb2.Struct, ins: Mapping[str, Any], info: ConfigureInfo
+    ) -> dict[str, Any]:
+        outs = _from_sdk(rpc.deserialize_properties(struct, keep_unknowns=True))
+        assert isinstance(outs, dict)
+        return outs if info.accept_secrets else annotate_secrets(outs, ins)
+
+    @staticmethod
+    def _reject_unknowns(method: str, props: Mapping[str, Any], preview: bool) -> None:
+        if not preview and contains_unknowns(props):
+            raise ValueError(f"{method}: the engine sends unknown values only during preview")
+
+    def _python_executable(self) -> str:
+        """The shim's choice: the Pulumi.yaml virtualenv's python, else this interpreter."""
+        if self._python:
+            return self._python
+        virtualenv = self._runtime_options.get("virtualenv")
+        if virtualenv:
+            candidate = (self.project_dir / str(virtualenv)) / "bin" / "python"
+            if candidate.exists():
+                return str(candidate)
+        return sys.executable
+
+    def _plugin_env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        for key, value in self._runtime_options.items():
+            env[f"PULUMI_RUNTIME_{key.upper()}"] = str(value)
+        env["PULUMI_PROJECT"] = self._project_name
+        env["PULUMI_CONFIG"] = json.dumps(strip_secrets(self.config))
+        if self._python_path:
+            existing = [env["PYTHONPATH"]] if env.get("PYTHONPATH") else []
+            env["PYTHONPATH"] = os.pathsep.join([*self._python_path, *existing])
+        env.update(self._extra_env)
+        return env
+
+    def _read_stdout(self) -> None:
+        """Read the port line byte by byte (as the engine does), then keep draining."""
+        assert self._process is not None
+        stream = cast(io.BufferedReader, self._process.stdout)
+        line = bytearray()
+        while not self._port.done():
+            byte = stream.read(1)
+            if not byte:
+                self._port.set_exception(
+                    PluginStartError(f"plugin exited before printing its port: {line!r}")
+                )
+                return
+            if byte == b"\n":
+                try:
+                    self._port.set_result(int(line.decode().strip()))
+                except ValueError:
+                    self._port.set_exception(PluginStartError(f"invalid port line {line!r}"))
+            else:
+                line += byte
+        self._drain(stream, self._stdout)
+
+    def _read_stderr(self) -> None:
+        assert self._process is not None
+        self._drain(cast(io.BufferedReader, self._process.stderr), self._stderr)
+
+    def _drain(self, stream: io.BufferedReader, buffer: bytearray) -> None:
+        """Keep reading a pipe so the plugin never blocks on a full one."""
+        for chunk in iter(lambda: stream.read1(4096), b""):
+            with self._output_lock:
+                buffer += chunk
+
+
+def _read_project(project_dir: Path) -> tuple[str, dict[str, Any]]:
+    """Project name and runtime options from Pulumi.yaml (defaults when there is none)."""
+    path = project_dir / "Pulumi.yaml"
+    if not path.exists():
+        return "project", {}
+    project = yaml.safe_load(path.read_text())
+    runtime = project.get("runtime")
+    options = runtime.get("options", {}) if isinstance(runtime, dict) else {}
+    return str(project["name"]), dict(options or {})
+
+
+def _serialize(bag: Mapping[str, Any]) -> struct_pb2.Struct:
+    """Serialize with the SDK's own serializer (a fresh event loop: callable from any thread)."""
+    return asyncio.run(rpc.serialize_properties(dict(bag), {}))
+
+
+def _wrap_secrets(value: Any) -> Any:
+    """`Secret` values in the wire form the SDK deserializes (the secret signature object)."""
+    if isinstance(value, Secret):
+        return rpc.wrap_rpc_secret(_wrap_secrets(value.value))
+    if isinstance(value, Mapping):
+        return {k: _wrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_wrap_secrets(v) for v in value]
+    return value
+
+
+def _from_sdk(value: Any) -> Any:
+    """The SDK's deserialized values in this module's representation."""
+    if isinstance(value, Unknown):
+        return UNKNOWN
+    if rpc.is_rpc_secret(value):
+        return Secret(_from_sdk(rpc.unwrap_rpc_secret(value)))
+    if isinstance(value, dict):
+        return {k: _from_sdk(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_sdk(v) for v in value]
+    return value
+
+
+def _to_state_value(value: Any) -> Any:
+    if isinstance(value, Secret):
+        return {**_SECRET_SIG, "plaintext": json.dumps(strip_secrets(value.value))}
+    if isinstance(value, Mapping):
+        return {k: _to_state_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_to_state_value(v) for v in value]
+    if value == UNKNOWN:
+        raise ValueError("unknown values are never stored in state")
+    return value
+
+
+def _from_state_value(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+            return Secret(json.loads(value["plaintext"]))
+        return {k: _from_state_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_state_value(v) for v in value]
+    return value
+
+
+def _urn_name(urn: str) -> str:
+    return urn.split("::")[-1]
+
+
+def _urn_type(urn: str) -> str:
+    return urn.split("::")[-2].split("$")[-1]
