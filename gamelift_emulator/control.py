@@ -1,0 +1,329 @@
+"""The ``/_emulator/`` control API: seed state, force ticket states, faults, counters.
+
+Same port as the GameLift API, plain JSON, no SigV4, loopback clients only (others get
+403). Control calls act on the default account (the first configured access key's)
+and the emulator's default region, unless the body (or, for GETs, the query string)
+names a ``region``. Bad input answers 400 ``{"error": "..."}``; an error of the
+GameLift state machine answers its own status with ``{"error", "code"}``.
+
+Routes (**contract**: acceptance checks use the first eight)::
+
+    POST   /_emulator/reset                      state, counters, faults, settings
+    POST   /_emulator/fleets                     {"fleet_id"?, "region"?, "locations"?}
+                                                 -> {"fleet_id", "fleet_arn"}
+    POST   /_emulator/game-sessions              {"fleet_id", "configuration_name",
+                                                  "player_count", "max_players",
+                                                  "region"?, "location"?}
+                                                 -> GameSession + "auto_backfill_ticket_id"
+    POST   /_emulator/tickets/<ticket_id>/status {"status": "PLACING" | ...}
+    POST   /_emulator/settings                   any of stop_delay_ms, queued_ms,
+                                                 retention_s, auto_backfill_regenerate
+    POST   /_emulator/faults                     see ``faults``; empty body clears
+    GET    /_emulator/calls                      {"<Operation>": count} since reset
+    GET    /_emulator/tickets                    [ticket, ...] with GameLift's names
+    ---- added for tests, benchmarks and the demo ----
+    GET    /_emulator/health                     {"status": "ok", "region", "account_id"}
+    GET    /_emulator/settings                   the settings in force
+    GET    /_emulator/faults                     the fault configuration in force
+    DELETE /_emulator/fleets/<fleet_id>          {"region"?} (query string for DELETE)
+    POST   /_emulator/game-sessions/<arn>/terminate   (the ARN URL-encoded)
+    POST   /_emulator/clock/advance              {"seconds"} -> {"now"}; only when the
+                                                 emulator runs on a ManualClock (else 409)
+    GET    /_emulator/clock                      {"now"}
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import json
+import logging
+import re
+import threading
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from gamelift_emulator.clock import Clock
+from gamelift_emulator.exceptions import GameLiftError
+from gamelift_emulator.faults import FaultConfigError, FaultInjector
+from gamelift_emulator.models import BackendStore, EmulatorSettings
+from gamelift_emulator.responses import GameLiftResponder, Response, json_response, new_request_id
+
+log = logging.getLogger(__name__)
+
+PREFIX = "/_emulator"
+_TICKET_STATUS = re.compile(r"^/tickets/(?P<ticket_id>[^/]+)/status$")
+_TERMINATE = re.compile(r"^/game-sessions/(?P<arn>.+)/terminate$")
+_FLEET = re.compile(r"^/fleets/(?P<fleet_id>[^/]+)$")
+
+
+class ControlError(Exception):
+    """Bad control input: answered with ``status`` and ``{"error": message}``."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.message = message
+        self.status = status
+
+
+class _Request:
+    """A parsed control request: JSON body and query parameters."""
+
+    def __init__(self, body: dict[str, Any], query: dict[str, str]) -> None:
+        self.body = body
+        self.query = query
+
+    def region(self) -> str | None:
+        value = self.body.get("region", self.query.get("region"))
+        if value is not None and not (isinstance(value, str) and value):
+            raise ControlError("region must be a non-empty string")
+        return value
+
+    def string(self, key: str, required: bool = True) -> str | None:
+        value = self.body.get(key)
+        if value is None:
+            if required:
+                raise ControlError(f"missing required field {key!r}")
+            return None
+        if not isinstance(value, str) or not value:
+            raise ControlError(f"{key!r} must be a non-empty string")
+        return value
+
+    def integer(self, key: str, low: int = 0) -> int:
+        value = self.body.get(key)
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ControlError(f"{key!r} must be an integer")
+        if value < low:
+            raise ControlError(f"{key!r} must be >= {low}, got {value}")
+        return value
+
+
+_Route = Callable[["ControlAPI", _Request, dict[str, str]], object]
+
+
+class ControlAPI:
+    """Answers ``/_emulator/...`` requests; knows the store, faults and counters."""
+
+    def __init__(
+        self,
+        store: BackendStore,
+        responder: GameLiftResponder,
+        faults: FaultInjector,
+        clock: Clock,
+        account_id: str,
+        region: str,
+        initial_settings: EmulatorSettings,
+    ) -> None:
+        self.store = store
+        self.responder = responder
+        self.faults = faults
+        self.clock = clock
+        self.account_id = account_id
+        self.region = region
+        self._initial_settings = dataclasses.replace(initial_settings)
+        self._lock = threading.Lock()
+
+    def handle(self, method: str, path: str, body: bytes, client_host: str) -> Response:
+        """Answer one control request; never raises."""
+        request_id = new_request_id()
+        try:
+            if not _is_loopback(client_host):
+                raise ControlError("the control API answers loopback clients only", 403)
+            parts = urlsplit(path)
+            route = parts.path[len(PREFIX) :].rstrip("/") or "/"
+            request = _Request(_parse(body), {k: v[-1] for k, v in parse_qs(parts.query).items()})
+            handler, params = self._route(method, route)
+            result = handler(self, request, params)
+            return json_response(200, result, request_id)
+        except ControlError as error:
+            return json_response(error.status, {"error": error.message}, request_id)
+        except FaultConfigError as error:
+            return json_response(400, {"error": str(error)}, request_id)
+        except GameLiftError as error:
+            payload = {"error": error.message, "code": error.code}
+            return json_response(error.status, payload, request_id)
+        except Exception as error:
+            log.exception("control API failure, request id %s", request_id)
+            message = f"internal error in the control API (request id {request_id}): {error!r}"
+            return json_response(500, {"error": message}, request_id)
+
+    def _route(self, method: str, route: str) -> tuple[_Route, dict[str, str]]:
+        exact = _ROUTES.get((method, route))
+        if exact is not None:
+            return exact, {}
+        for pattern, verb, handler in _PATTERN_ROUTES:
+            match = pattern.match(route)
+            if match and verb == method:
+                return handler, {k: unquote(v) for k, v in match.groupdict().items()}
+        known = sorted({f"{m} {PREFIX}{r}" for m, r in _ROUTES})
+        raise ControlError(f"no control route {method} {PREFIX}{route}; routes: {known}", 404)
+
+    def _backend(self, request: _Request) -> Any:
+        return self.store.backend(self.account_id, request.region() or self.region)
+
+    # ---- routes -------------------------------------------------------------
+
+    def health(self, request: _Request, params: dict[str, str]) -> object:
+        return {"status": "ok", "region": self.region, "account_id": self.account_id}
+
+    def reset(self, request: _Request, params: dict[str, str]) -> object:
+        with self._lock:
+            self.store.reset()
+            _assign_settings(self.store.settings, dataclasses.asdict(self._initial_settings))
+            self.faults.clear()
+            self.responder.reset_calls()
+        return {}
+
+    def create_fleet(self, request: _Request, params: dict[str, str]) -> object:
+        locations = request.body.get("locations")
+        if locations is not None and not (
+            isinstance(locations, list) and all(isinstance(x, str) for x in locations)
+        ):
+            raise ControlError("'locations' must be a list of region names")
+        result = self._backend(request).create_fleet(
+            fleet_id=request.string("fleet_id", required=False), locations=locations
+        )
+        return _fleet_json(result)
+
+    def delete_fleet(self, request: _Request, params: dict[str, str]) -> object:
+        self._backend(request).delete_fleet(params["fleet_id"])
+        return {}
+
+    def create_game_session(self, request: _Request, params: dict[str, str]) -> object:
+        player_count = request.integer("player_count")
+        max_players = request.integer("max_players", low=1)
+        if player_count > max_players:
+            raise ControlError(f"player_count {player_count} exceeds max_players {max_players}")
+        session = self._backend(request).seed_game_session(
+            fleet_id=request.string("fleet_id"),
+            configuration_name=request.string("configuration_name"),
+            player_count=player_count,
+            max_players=max_players,
+            location=request.string("location", required=False),
+        )
+        ticket_id = session.get("auto_backfill_ticket_id") or _auto_backfill_ticket_id(session)
+        return {**session, "auto_backfill_ticket_id": ticket_id}
+
+    def terminate_game_session(self, request: _Request, params: dict[str, str]) -> object:
+        result = self._backend(request).terminate_game_session(params["arn"])
+        return result if isinstance(result, dict) else {}
+
+    def set_ticket_status(self, request: _Request, params: dict[str, str]) -> object:
+        status = request.string("status")
+        result = self._backend(request).force_ticket_status(params["ticket_id"], status)
+        return result if isinstance(result, dict) else {"TicketId": params["ticket_id"]}
+
+    def get_settings(self, request: _Request, params: dict[str, str]) -> object:
+        return dataclasses.asdict(self.store.settings)
+
+    def set_settings(self, request: _Request, params: dict[str, str]) -> object:
+        current = self.store.settings
+        known = {f.name: f for f in dataclasses.fields(current)}
+        unknown = set(request.body) - set(known)
+        if unknown:
+            raise ControlError(f"unknown settings {sorted(unknown)}; known: {sorted(known)}")
+        for name, value in request.body.items():
+            expected = type(getattr(current, name))
+            if expected is bool:
+                if not isinstance(value, bool):
+                    raise ControlError(f"{name!r} must be a boolean")
+            elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+                raise ControlError(f"{name!r} must be a number >= 0")
+        with self._lock:
+            _assign_settings(current, request.body)
+        return dataclasses.asdict(current)
+
+    def get_faults(self, request: _Request, params: dict[str, str]) -> object:
+        return self.faults.config.as_json()
+
+    def set_faults(self, request: _Request, params: dict[str, str]) -> object:
+        return self.faults.configure(request.body).as_json()
+
+    def calls(self, request: _Request, params: dict[str, str]) -> object:
+        return self.responder.calls()
+
+    def tickets(self, request: _Request, params: dict[str, str]) -> object:
+        return self._backend(request).list_tickets()
+
+    def get_clock(self, request: _Request, params: dict[str, str]) -> object:
+        return {"now": self.clock.now()}
+
+    def advance_clock(self, request: _Request, params: dict[str, str]) -> object:
+        advance = getattr(self.clock, "advance", None)
+        if advance is None:
+            raise ControlError("the emulator runs on the system clock; it cannot advance", 409)
+        seconds = request.body.get("seconds")
+        if isinstance(seconds, bool) or not isinstance(seconds, int | float) or seconds < 0:
+            raise ControlError("'seconds' must be a number >= 0")
+        return {"now": advance(float(seconds))}
+
+
+_ROUTES: dict[tuple[str, str], _Route] = {
+    ("GET", "/health"): ControlAPI.health,
+    ("POST", "/reset"): ControlAPI.reset,
+    ("POST", "/fleets"): ControlAPI.create_fleet,
+    ("POST", "/game-sessions"): ControlAPI.create_game_session,
+    ("GET", "/settings"): ControlAPI.get_settings,
+    ("POST", "/settings"): ControlAPI.set_settings,
+    ("GET", "/faults"): ControlAPI.get_faults,
+    ("POST", "/faults"): ControlAPI.set_faults,
+    ("GET", "/calls"): ControlAPI.calls,
+    ("GET", "/tickets"): ControlAPI.tickets,
+    ("GET", "/clock"): ControlAPI.get_clock,
+    ("POST", "/clock/advance"): ControlAPI.advance_clock,
+}
+_PATTERN_ROUTES: list[tuple[re.Pattern[str], str, _Route]] = [
+    (_TICKET_STATUS, "POST", ControlAPI.set_ticket_status),
+    (_TERMINATE, "POST", ControlAPI.terminate_game_session),
+    (_FLEET, "DELETE", ControlAPI.delete_fleet),
+]
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        address = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return False
+    mapped = getattr(address, "ipv4_mapped", None)
+    return bool(address.is_loopback or (mapped is not None and mapped.is_loopback))
+
+
+def _parse(body: bytes) -> dict[str, Any]:
+    if not body.strip():
+        return {}
+    try:
+        value = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ControlError(f"body is not valid JSON: {error}") from None
+    if not isinstance(value, dict):
+        raise ControlError("body must be a JSON object")
+    return value
+
+
+def _assign_settings(settings: EmulatorSettings, values: dict[str, Any]) -> None:
+    """Update settings in place: backends hold a reference to this very object."""
+    for name, value in values.items():
+        setattr(settings, name, value)
+
+
+def _fleet_json(result: object) -> dict[str, Any]:
+    if isinstance(result, dict):
+        fleet_id = result.get("FleetId", result.get("fleet_id"))
+        fleet_arn = result.get("FleetArn", result.get("fleet_arn"))
+        return {"fleet_id": fleet_id, "fleet_arn": fleet_arn}
+    raise TypeError(f"create_fleet returned {result!r}, expected the fleet as a dict")
+
+
+def _auto_backfill_ticket_id(session: dict[str, Any]) -> str | None:
+    raw = session.get("MatchmakerData")
+    if not raw:
+        return None
+    try:
+        data = json.loads(raw)
+    except json.JSONDecodeError:
+        return None
+    ticket_id = data.get("autoBackfillTicketId") if isinstance(data, dict) else None
+    return ticket_id if isinstance(ticket_id, str) and ticket_id else None

@@ -1,0 +1,182 @@
+"""The awsJson1.1 wire format: what boto3, the AWS CLI and the JS SDK v3 send.
+
+A GameLift call is ``POST /`` with ``X-Amz-Target: GameLift.<Operation>``,
+``Content-Type: application/x-amz-json-1.1``, a SigV4 ``Authorization`` header and the
+input members as a JSON object. The answer is the output as JSON, or an error
+``{"__type": "<Code>", "message": "..."}`` with the HTTP status AWS uses for that code.
+Every answer carries ``x-amzn-RequestId``.
+
+Order of checks, as AWS's front end does them: protocol (a Smithy RPC v2 CBOR request,
+which GameLift's newest model also allows, is refused with a message naming the
+protocol, never half-parsed), authentication (SigV4), operation
+(``UnknownOperationException``), body (``SerializationException``), faults, model
+validation (``ValidationException``), then the backend. The backend's
+``GameLiftError``s become error answers; anything else is a bug of the emulator and
+becomes ``InternalFailure`` 500 naming the request id (the traceback goes to the log),
+so a client never sees a dropped connection.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import uuid
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore import xform_name
+
+from gamelift_emulator.exceptions import GameLiftError, UnknownOperationException
+from gamelift_emulator.faults import FaultInjector
+from gamelift_emulator.sigv4 import Headers, SigV4Verifier
+from gamelift_emulator.validation import RequestValidator, SerializationError, default_validator
+
+log = logging.getLogger(__name__)
+
+TARGET_PREFIX = "GameLift."
+JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
+_ACCEPTED_CONTENT_TYPES = {"application/x-amz-json-1.1", "application/x-amz-json-1.0"}
+_EXPECTED = (
+    "This GameLift emulator speaks the awsJson1.1 protocol only: POST / with "
+    "'X-Amz-Target: GameLift.<Operation>' and 'Content-Type: application/x-amz-json-1.1'"
+)
+
+
+@dataclass
+class Response:
+    """An HTTP answer, before it is written to the socket in one piece."""
+
+    status: int
+    body: bytes
+    content_type: str = JSON_CONTENT_TYPE
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+class UnsupportedProtocolError(GameLiftError):
+    """The request is in a protocol the emulator does not speak (e.g. RPC v2 CBOR)."""
+
+    code = "UnsupportedProtocolException"
+    status = 415
+
+
+def new_request_id() -> str:
+    """A request id shaped like AWS's (a UUID)."""
+    return str(uuid.uuid4())
+
+
+def json_response(status: int, payload: object, request_id: str) -> Response:
+    """A JSON answer carrying the request id."""
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return Response(status, body, headers={"x-amzn-RequestId": request_id})
+
+
+def error_response(error: GameLiftError, request_id: str) -> Response:
+    """The awsJson error shape ``{"__type", "message"}`` with the error's status."""
+    return json_response(error.status, {"__type": error.code, "message": error.message}, request_id)
+
+
+def internal_failure(request_id: str) -> Response:
+    """The answer for a bug of the emulator: never a dropped connection."""
+    message = f"An internal error occurred in the GameLift emulator (request id {request_id})."
+    return json_response(500, {"__type": "InternalFailure", "message": message}, request_id)
+
+
+class GameLiftResponder:
+    """Turns one awsJson1.1 request into one response, dispatching to the backend.
+
+    ``backend_for(account_id, region)`` returns the object with one snake_case method
+    per operation (``BackendStore.backend``).
+    """
+
+    def __init__(
+        self,
+        backend_for: Callable[[str, str], Any],
+        verifier: SigV4Verifier,
+        faults: FaultInjector,
+        validator: RequestValidator | None = None,
+    ) -> None:
+        self._backend_for = backend_for
+        self._verifier = verifier
+        self._faults = faults
+        self._validator = validator or default_validator()
+        self._methods = {op: xform_name(op) for op in self._validator.operations}
+        self._calls: Counter[str] = Counter()
+        self._calls_lock = threading.Lock()
+
+    def calls(self) -> dict[str, int]:
+        """Calls per operation since the last ``reset_calls``."""
+        with self._calls_lock:
+            return dict(self._calls)
+
+    def reset_calls(self) -> None:
+        """Forget the call counters (part of the control API's reset)."""
+        with self._calls_lock:
+            self._calls.clear()
+
+    def handle(self, method: str, path: str, headers: Headers, body: bytes) -> Response:
+        """Answer one request; never raises."""
+        request_id = new_request_id()
+        try:
+            return self._handle(method, path, headers, body, request_id)
+        except GameLiftError as error:
+            return error_response(error, request_id)
+        except Exception:
+            log.exception("internal failure, request id %s", request_id)
+            return internal_failure(request_id)
+
+    def _handle(
+        self, method: str, path: str, headers: Headers, body: bytes, request_id: str
+    ) -> Response:
+        self._check_protocol(method, path, headers)
+        identity = self._verifier.verify(method, path, headers, body)
+        operation = self._operation(headers.get("X-Amz-Target") or "")
+        with self._calls_lock:
+            self._calls[operation] += 1
+        params = _parse_body(body)
+        self._faults.before_call(operation)
+        params = self._validator.validate(operation, params)
+        backend = self._backend_for(identity.account_id, identity.region)
+        handler = getattr(backend, self._methods[operation], None)
+        if handler is None:
+            raise UnknownOperationException(
+                f"GameLift.{operation} is a GameLift operation the emulator does not implement."
+            )
+        result = handler(**params)
+        return json_response(200, result if result is not None else {}, request_id)
+
+    @staticmethod
+    def _check_protocol(method: str, path: str, headers: Headers) -> None:
+        content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        smithy = (headers.get("smithy-protocol") or "").strip().lower()
+        if smithy == "rpc-v2-cbor" or content_type == "application/cbor" or "/operation/" in path:
+            raise UnsupportedProtocolError(
+                f"{_EXPECTED}. This request uses the Smithy RPC v2 CBOR protocol "
+                f"(smithy-protocol: {smithy or '-'}, Content-Type: {content_type or '-'}, "
+                f"path {path}); configure the client for the JSON protocol."
+            )
+        if method != "POST" or path.split("?")[0] != "/":
+            raise UnsupportedProtocolError(f"{_EXPECTED}; got {method} {path}.")
+        if content_type not in _ACCEPTED_CONTENT_TYPES:
+            raise UnsupportedProtocolError(
+                f"{_EXPECTED}; got Content-Type {content_type or '(none)'!r}."
+            )
+
+    def _operation(self, target: str) -> str:
+        if not target:
+            raise UnknownOperationException("Missing X-Amz-Target header: no operation named.")
+        prefix, _, operation = target.partition(".")
+        if prefix + "." != TARGET_PREFIX or operation not in self._methods:
+            raise UnknownOperationException(f"Operation {target} is not a GameLift operation.")
+        return operation
+
+
+def _parse_body(body: bytes) -> object:
+    if not body.strip():
+        return {}
+    try:
+        return json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise SerializationError(f"Could not parse the request body as JSON: {error}") from None

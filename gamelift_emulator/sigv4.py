@@ -1,0 +1,169 @@
+"""SigV4 verification of incoming requests, with botocore's own signer.
+
+The emulator recomputes the signature exactly as a client computes it (botocore's
+``SigV4Auth`` over the headers the client says it signed), so a client that signs
+with the wrong secret, an unknown key or another service is rejected the way AWS
+rejects it, and a client that signs correctly is accepted whatever SDK it is.
+
+Raises (``gamelift_emulator.exceptions``, as AWS's awsJson services answer):
+
+* ``MissingAuthenticationTokenException`` (403): no ``Authorization`` header.
+* ``IncompleteSignatureException`` (400): the header is not a well-formed
+  ``AWS4-HMAC-SHA256`` one, or ``X-Amz-Date`` is missing.
+* ``UnrecognizedClientException`` (400): unknown access key.
+* ``InvalidSignatureException`` (400): wrong secret (AWS's message), wrong service in
+  the scope, or a request signed too long ago (clock skew).
+"""
+
+from __future__ import annotations
+
+import calendar
+import hmac
+import re
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol
+
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from gamelift_emulator.exceptions import (
+    IncompleteSignatureException,
+    InvalidSignatureException,
+    MissingAuthenticationTokenException,
+    UnrecognizedClientException,
+)
+
+SERVICE = "gamelift"
+DEFAULT_ACCOUNT_ID = "123456789012"
+DEFAULT_CREDENTIALS: dict[str, tuple[str, str]] = {"test": ("test", DEFAULT_ACCOUNT_ID)}
+# AWS refuses requests whose X-Amz-Date is more than 15 minutes off its own clock.
+MAX_SKEW_SECONDS = 15 * 60
+
+_AUTH_RE = re.compile(
+    r"^AWS4-HMAC-SHA256\s+"
+    r"Credential=(?P<credential>[^,\s]+)\s*,\s*"
+    r"SignedHeaders=(?P<signed>[^,\s]+)\s*,\s*"
+    r"Signature=(?P<signature>[0-9a-fA-F]+)\s*$"
+)
+
+
+class Headers(Protocol):
+    """Case-insensitive request headers (``http.client.HTTPMessage`` is one)."""
+
+    def get(self, name: str, /) -> str | None:
+        """The header's value, or None."""
+        ...
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who signed a request: the account the key belongs to and the scope's region."""
+
+    access_key: str
+    account_id: str
+    region: str
+
+
+class SigV4Verifier:
+    """Verifies SigV4 against a table ``access key -> (secret, account id)``."""
+
+    def __init__(
+        self,
+        credentials: Mapping[str, tuple[str, str]] | None = None,
+        max_skew_seconds: float = MAX_SKEW_SECONDS,
+    ) -> None:
+        self.credentials = dict(credentials or DEFAULT_CREDENTIALS)
+        self.max_skew_seconds = max_skew_seconds
+
+    @property
+    def default_account_id(self) -> str:
+        """The account of the first configured key: the one control calls act on."""
+        return next(iter(self.credentials.values()))[1]
+
+    def verify(self, method: str, path: str, headers: Headers, body: bytes) -> Identity:
+        """Check the request's signature; return who signed it.
+
+        ``headers`` must be case-insensitive (``http.client.HTTPMessage`` is).
+        """
+        authorization = headers.get("Authorization")
+        if not authorization:
+            raise MissingAuthenticationTokenException()
+        match = _AUTH_RE.match(authorization.strip())
+        if match is None:
+            raise IncompleteSignatureException(
+                "Authorization header requires 'Credential', 'SignedHeaders' and "
+                f"'Signature' parameters of an AWS4-HMAC-SHA256 signature: {authorization!r}"
+            )
+        scope = match["credential"].split("/")
+        if len(scope) != 5 or scope[4] != "aws4_request":
+            raise IncompleteSignatureException(
+                f"Credential should be scoped to a valid region, not '{match['credential']}'."
+            )
+        access_key, date, region, service, _ = scope
+        amz_date = headers.get("X-Amz-Date")
+        if not amz_date:
+            raise IncompleteSignatureException(
+                "Authorization header requires existence of either a 'X-Amz-Date' or a "
+                "'Date' header."
+            )
+        entry = self.credentials.get(access_key)
+        if entry is None:
+            raise UnrecognizedClientException()
+        secret, account_id = entry
+        if service != SERVICE:
+            raise InvalidSignatureException(
+                f"Credential should be scoped to correct service: '{SERVICE}'."
+            )
+        if amz_date[:8] != date:
+            raise InvalidSignatureException(
+                f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version "
+                f"of date from HTTP: '{date}' != '{amz_date[:8]}', from '{amz_date}'."
+            )
+        self._check_skew(amz_date)
+        expected = self._signature(
+            method, path, headers, body, match["signed"], amz_date, region, access_key, secret
+        )
+        if not hmac.compare_digest(expected, match["signature"].lower()):
+            raise InvalidSignatureException()
+        return Identity(access_key=access_key, account_id=account_id, region=region)
+
+    def _check_skew(self, amz_date: str) -> None:
+        try:
+            signed_at = calendar.timegm(time.strptime(amz_date, "%Y%m%dT%H%M%SZ"))
+        except ValueError:
+            raise IncompleteSignatureException(
+                f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'."
+            ) from None
+        if abs(time.time() - signed_at) > self.max_skew_seconds:
+            raise InvalidSignatureException(
+                f"Signature expired: {amz_date} is now earlier or later than the "
+                "emulator's clock allows (15 min)."
+            )
+
+    @staticmethod
+    def _signature(
+        method: str,
+        path: str,
+        headers: Headers,
+        body: bytes,
+        signed_headers: str,
+        amz_date: str,
+        region: str,
+        access_key: str,
+        secret: str,
+    ) -> str:
+        names = [n for n in signed_headers.lower().split(";") if n]
+        request = AWSRequest(
+            method=method,
+            url=f"http://{headers.get('Host') or ''}{path}",
+            headers={n: headers.get(n) or "" for n in names},
+            data=body,
+        )
+        request.context["timestamp"] = amz_date
+        signer = SigV4Auth(Credentials(access_key, secret), SERVICE, region)
+        canonical = signer.canonical_request(request)
+        result: str = signer.signature(signer.string_to_sign(request, canonical), request)
+        return result
