@@ -1,0 +1,87 @@
+"""Game sessions of fleets and their automatic backfill tickets, streamed page by page.
+
+DescribeGameSessions with a fleet or alias ID and no Location returns the sessions of the
+fleet's home Region and all its remote locations (AWS API reference), so one listing per
+fleet and status covers every location. StatusFilter takes a single status, hence one
+listing for ACTIVE and one for ACTIVATING. Only ticket IDs are kept, never sessions, so
+10,000 sessions cost a page of memory at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from .errors import translate
+from .matchmaker_data import backfill_summary, same_configuration
+
+SESSION_STATUSES = ("ACTIVE", "ACTIVATING")
+
+
+@dataclass
+class DiscoveryStats:
+    """Counters of one listing: pages read, sessions seen, fleets that no longer exist."""
+
+    pages: int = 0
+    sessions: int = 0
+    missing_fleets: list[str] = field(default_factory=list)
+
+
+def fleet_selector(fleet: str) -> dict[str, str]:
+    """DescribeGameSessions arguments for a fleet ID, fleet ARN or alias ID/ARN."""
+    if fleet.startswith("alias-") or (fleet.startswith("arn:") and ":alias/" in fleet):
+        return {"AliasId": fleet}
+    if fleet.startswith("arn:"):
+        return {"FleetId": fleet.rsplit("/", 1)[-1]}
+    return {"FleetId": fleet}
+
+
+def backfill_ticket_ids(
+    client: Any,
+    fleet_ids: Iterable[str],
+    *,
+    configuration_name: str | None = None,
+    stats: DiscoveryStats | None = None,
+) -> Iterator[str]:
+    """Yield the ``autoBackfillTicketId`` of every ACTIVE/ACTIVATING session of the fleets.
+
+    With ``configuration_name`` (name or ARN) only sessions whose MatchmakerData names it
+    count. A fleet that does not exist is recorded in ``stats.missing_fleets``, not raised.
+    """
+    stats = stats if stats is not None else DiscoveryStats()
+    paginator = client.get_paginator("describe_game_sessions")
+    for fleet in dict.fromkeys(fleet_ids):
+        selector = fleet_selector(fleet)
+        for status in SESSION_STATUSES:
+            try:
+                for page in paginator.paginate(**selector, StatusFilter=status):
+                    stats.pages += 1
+                    for session in page.get("GameSessions", []):
+                        stats.sessions += 1
+                        ticket_id, arn = backfill_summary(session.get("MatchmakerData"))
+                        if ticket_id and (
+                            configuration_name is None
+                            or same_configuration(arn, configuration_name)
+                        ):
+                            yield ticket_id
+            except ClientError as exc:
+                if exc.response.get("Error", {}).get("Code") == "NotFoundException":
+                    stats.missing_fleets.append(fleet)
+                    break
+                raise _translated(client, exc, fleet) from exc
+            except Exception as exc:
+                raise _translated(client, exc, fleet) from exc
+
+
+def _translated(client: Any, exc: Exception, fleet: str) -> Exception:
+    meta = getattr(client, "meta", None)
+    return translate(
+        exc,
+        operation="DescribeGameSessions",
+        fleet_id=fleet,
+        region=getattr(meta, "region_name", None),
+        endpoint_url=getattr(meta, "endpoint_url", None),
+    )

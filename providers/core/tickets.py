@@ -1,0 +1,465 @@
+"""The one place StopMatchmaking and StartMatchBackfill are called, and stop-and-wait.
+
+:func:`stop_and_wait` (a BackfillTicket delete, ``python -m providers stop``) and the drain
+both go through :class:`StopPipeline`: StopMatchmaking on a bounded thread pool, each
+answer classified, then confirmation with DescribeMatchmaking in batches of 10 on the
+waiter's backoff until every ticket is seen final or gone, or the deadline passes.
+
+How answers are classified:
+
+- 200: the cancel is accepted; GameLift applies it asynchronously, so the ticket is polled
+  until it is seen final (never reported stopped before that).
+- NotFoundException: gone, unless DescribeMatchmaking still shows it.
+- InvalidRequestException: the ticket is already final, or in PLACING/REQUIRES_ACCEPTANCE,
+  which cannot be cancelled. It is polled (not stopped again) and waited out; if it goes
+  back to QUEUED/SEARCHING (a player rejected the match) it is stopped once more, at most
+  ``MAX_RESTOPS`` times.
+- anything else: translated (errors.py) and raised; throttling and 5xx were already
+  retried by botocore's retry mode.
+
+Default timeout: ``DEFAULT_STOP_TIMEOUT_SECONDS`` = 900. A ticket that cannot be cancelled
+must end on its own: REQUIRES_ACCEPTANCE lasts up to the configuration's acceptance
+timeout (at most 600 s) and PLACING as long as a placement (minutes). 900 s covers the
+longest acceptance wait plus the asynchronous cancel and a placement, while a destroy
+still fails, naming the tickets, within a quarter of an hour when something is really wrong.
+
+Clock and sleep are injectable so tests drive time without sleeping.
+"""
+
+from __future__ import annotations
+
+import heapq
+import time
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from botocore.exceptions import ClientError
+
+from . import matchmaker_data
+from .errors import (
+    BackfillError,
+    Failure,
+    InputError,
+    NotFoundError,
+    StopTimeoutError,
+    translate,
+)
+from .waiters import DESCRIBE_BATCH, Backoff, batch_state, is_active
+
+DEFAULT_STOP_TIMEOUT_SECONDS = 900.0
+DEFAULT_MAX_CONCURRENCY = 10
+MAX_RESTOPS = 3
+GONE = "GONE"  # reported status of a ticket GameLift no longer returns
+# How long a ready ticket may wait for its batch of 10 to fill while stops are in flight.
+BATCH_LINGER_SECONDS = 1.0
+
+Clock = Callable[[], float]
+Sleep = Callable[[float], None]
+StopOutcome = Literal["accepted", "refused", "not_found"]
+EventKind = Literal[
+    "found",  # tickets found active (count)
+    "stopping",  # StopMatchmaking sent
+    "cancel_accepted",  # StopMatchmaking answered 200
+    "refused",  # StopMatchmaking refused (PLACING, REQUIRES_ACCEPTANCE or final)
+    "stopped",  # seen final after our cancel
+    "already_final",  # final or gone without our cancel
+    "remaining",  # tickets not yet seen final (count)
+    "fleet_missing",  # a fleet that no longer exists (drain)
+    "pass",  # a drain pass begins (count = pass number)
+]
+
+
+@dataclass(frozen=True)
+class ProgressEvent:
+    """One progress notice; carries ticket and fleet IDs and statuses, never player IDs."""
+
+    kind: EventKind
+    count: int = 1
+    ticket_id: str | None = None
+    status: str | None = None
+    fleet_id: str | None = None
+
+
+OnEvent = Callable[[ProgressEvent], None]
+
+
+def _ignore(_: ProgressEvent) -> None:
+    pass
+
+
+@dataclass
+class StopReport:
+    """What happened to each ticket; every ticket in it was seen final or gone."""
+
+    final_status: dict[str, str] = field(default_factory=dict)  # ticket -> status or GONE
+    stopped: list[str] = field(default_factory=list)  # our cancel accepted, then seen final
+    already_final: list[str] = field(default_factory=list)  # final/gone before our cancel
+    waited_out: list[str] = field(default_factory=list)  # refused while active, ended later
+    stop_calls: int = 0
+    describe_calls: int = 0
+
+    def merge(self, other: StopReport) -> None:
+        """Add another report's tickets and calls into this one."""
+        self.final_status.update(other.final_status)
+        self.stopped += other.stopped
+        self.already_final += other.already_final
+        self.waited_out += other.waited_out
+        self.stop_calls += other.stop_calls
+        self.describe_calls += other.describe_calls
+
+
+def _where(client: Any) -> dict[str, Any]:
+    meta = getattr(client, "meta", None)
+    return {
+        "region": getattr(meta, "region_name", None),
+        "endpoint_url": getattr(meta, "endpoint_url", None),
+    }
+
+
+def _batches(ids: Sequence[str], size: int = DESCRIBE_BATCH) -> Iterable[list[str]]:
+    for start in range(0, len(ids), size):
+        yield list(ids[start : start + size])
+
+
+def describe_batch(client: Any, ticket_ids: Sequence[str]) -> dict[str, Any]:
+    """One DescribeMatchmaking call (at most 10 IDs); the raw response."""
+    if len(ticket_ids) > DESCRIBE_BATCH:
+        raise ValueError(f"DescribeMatchmaking takes at most {DESCRIBE_BATCH} ticket IDs")
+    try:
+        response: dict[str, Any] = client.describe_matchmaking(TicketIds=list(ticket_ids))
+    except Exception as exc:
+        raise translate(
+            exc, operation="DescribeMatchmaking", ticket_ids=ticket_ids, **_where(client)
+        ) from exc
+    return response
+
+
+def describe_tickets(client: Any, ticket_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+    """The tickets GameLift still returns, by ID, described in batches of 10 (absent = gone)."""
+    found: dict[str, dict[str, Any]] = {}
+    for batch in _batches(list(dict.fromkeys(ticket_ids))):
+        for ticket in describe_batch(client, batch).get("TicketList", []):
+            found[ticket["TicketId"]] = ticket
+    return found
+
+
+def stop_ticket(client: Any, ticket_id: str) -> StopOutcome:
+    """Call StopMatchmaking once and classify the answer; other errors are raised translated."""
+    try:
+        client.stop_matchmaking(TicketId=ticket_id)
+    except ClientError as exc:
+        code = exc.response.get("Error", {}).get("Code")
+        if code == "NotFoundException":
+            return "not_found"
+        if code == "InvalidRequestException":
+            return "refused"
+        raise translate(
+            exc, operation="StopMatchmaking", ticket_ids=[ticket_id], **_where(client)
+        ) from exc
+    except Exception as exc:
+        raise translate(
+            exc, operation="StopMatchmaking", ticket_ids=[ticket_id], **_where(client)
+        ) from exc
+    return "accepted"
+
+
+@dataclass
+class _Pending:
+    ticket_id: str
+    last_status: str
+    outcome: StopOutcome | None = None  # None while StopMatchmaking is in flight
+    polls: int = 0
+    restops: int = 0
+    seen_active_after_refusal: bool = False
+
+
+class StopPipeline:
+    """Stops tickets on a bounded pool and confirms them final in batches of 10.
+
+    ``submit`` never blocks; ``pump`` does the work that is due without waiting (so a
+    caller can interleave it with discovery); ``finish`` waits for everything submitted
+    until the deadline and raises StopTimeoutError for what is still active.
+    Not thread-safe: one thread drives it, the pool only runs StopMatchmaking.
+    """
+
+    def __init__(
+        self,
+        client: Any,
+        *,
+        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        clock: Clock = time.monotonic,
+        sleep: Sleep = time.sleep,
+        on_event: OnEvent = _ignore,
+        backoff: Backoff | None = None,
+    ) -> None:
+        self._client = client
+        self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="stop")
+        self._clock = clock
+        self._sleep = sleep
+        self._on_event = on_event
+        self._backoff = backoff or Backoff()
+        self._pending: dict[str, _Pending] = {}
+        self._in_flight: dict[Future[StopOutcome], str] = {}
+        self._schedule: list[tuple[float, int, str]] = []  # (ready_at, seq, ticket) heap
+        self._ready: list[str] = []
+        self._ready_since = 0.0
+        self._seq = 0
+        self.report = StopReport()
+
+    def __enter__(self) -> StopPipeline:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Drop queued stops; stops already sent finish in the background."""
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    @property
+    def outstanding(self) -> int:
+        """Tickets submitted and not yet seen final."""
+        return len(self._pending)
+
+    def submit(self, ticket_id: str, status: str = "UNKNOWN") -> None:
+        """Stop ``ticket_id`` (last seen in ``status``) unless it is already in the pipeline."""
+        if ticket_id in self._pending:
+            return
+        self._pending[ticket_id] = _Pending(ticket_id, status)
+        self._send_stop(ticket_id)
+
+    def _send_stop(self, ticket_id: str) -> None:
+        self.report.stop_calls += 1
+        self._on_event(ProgressEvent("stopping", ticket_id=ticket_id))
+        future = self._pool.submit(stop_ticket, self._client, ticket_id)
+        self._in_flight[future] = ticket_id
+
+    def _schedule_poll(self, ticket_id: str, delay: float) -> None:
+        self._seq += 1
+        heapq.heappush(self._schedule, (self._clock() + delay, self._seq, ticket_id))
+
+    def _collect_stops(self) -> None:
+        for future in [f for f in self._in_flight if f.done()]:
+            ticket_id = self._in_flight.pop(future)
+            outcome = future.result()  # a translated BackfillError propagates
+            pending = self._pending[ticket_id]
+            pending.outcome = outcome
+            if outcome == "accepted":
+                self._on_event(ProgressEvent("cancel_accepted", ticket_id=ticket_id))
+                self._schedule_poll(ticket_id, self._backoff.delay(0))
+            else:
+                self._on_event(ProgressEvent("refused", ticket_id=ticket_id, status=outcome))
+                self._schedule_poll(ticket_id, 0.0)
+
+    def _take_ready(self) -> list[str] | None:
+        now = self._clock()
+        while self._schedule and self._schedule[0][0] <= now:
+            _, _, ticket_id = heapq.heappop(self._schedule)
+            if not self._ready:
+                self._ready_since = now
+            self._ready.append(ticket_id)
+        if not self._ready:
+            return None
+        full = len(self._ready) >= DESCRIBE_BATCH
+        lingered = now - self._ready_since >= BATCH_LINGER_SECONDS
+        if full or lingered or not self._in_flight:
+            batch, self._ready = self._ready[:DESCRIBE_BATCH], self._ready[DESCRIBE_BATCH:]
+            self._ready_since = now
+            return batch
+        return None
+
+    def _confirm(self, batch: list[str]) -> None:
+        self.report.describe_calls += 1
+        response = describe_batch(self._client, batch)
+        all_final = batch_state(response) == "success"
+        found = {t["TicketId"]: t for t in response.get("TicketList", [])}
+        for ticket_id in batch:
+            pending = self._pending[ticket_id]
+            status = found.get(ticket_id, {}).get("Status")
+            if all_final or not is_active(status):
+                self._finish(pending, status or GONE)
+                continue
+            pending.last_status = str(status)
+            if pending.outcome != "accepted":
+                pending.seen_active_after_refusal = True
+                if status in ("QUEUED", "SEARCHING") and pending.restops < MAX_RESTOPS:
+                    pending.restops += 1
+                    pending.outcome = None
+                    self._send_stop(ticket_id)
+                    continue
+            pending.polls += 1
+            self._schedule_poll(ticket_id, self._backoff.delay(pending.polls))
+
+    def _finish(self, pending: _Pending, status: str) -> None:
+        del self._pending[pending.ticket_id]
+        self.report.final_status[pending.ticket_id] = status
+        if pending.outcome == "accepted":
+            self.report.stopped.append(pending.ticket_id)
+            self._on_event(ProgressEvent("stopped", ticket_id=pending.ticket_id, status=status))
+        elif pending.seen_active_after_refusal:
+            self.report.waited_out.append(pending.ticket_id)
+            self._on_event(ProgressEvent("stopped", ticket_id=pending.ticket_id, status=status))
+        else:
+            self.report.already_final.append(pending.ticket_id)
+            self._on_event(
+                ProgressEvent("already_final", ticket_id=pending.ticket_id, status=status)
+            )
+
+    def pump(self) -> None:
+        """Collect finished stops and describe every batch that is due, without waiting."""
+        self._collect_stops()
+        while (batch := self._take_ready()) is not None:
+            self._confirm(batch)
+            self._collect_stops()
+
+    def finish(self, deadline: float, timeout_seconds: float) -> StopReport:
+        """Wait until every submitted ticket is seen final or gone, or raise at ``deadline``."""
+        while self._pending:
+            self.pump()
+            if not self._pending:
+                break
+            now = self._clock()
+            if now >= deadline:
+                self._last_look()
+                if self._pending:
+                    self._on_event(ProgressEvent("remaining", count=len(self._pending)))
+                    raise StopTimeoutError(
+                        {t: p.last_status for t, p in self._pending.items()}, timeout_seconds
+                    )
+                break
+            next_poll = self._schedule[0][0] if self._schedule else deadline
+            if self._ready:
+                next_poll = min(next_poll, self._ready_since + BATCH_LINGER_SECONDS)
+            pause = max(0.0, min(next_poll, deadline) - now)
+            if self._in_flight:
+                wait(list(self._in_flight), timeout=pause, return_when=FIRST_COMPLETED)
+            else:
+                self._sleep(pause)
+        return self.report
+
+    def _last_look(self) -> None:
+        """At the deadline, describe what is still pending once, so no status is stale."""
+        self._collect_stops()
+        waiting = [t for t in self._pending if t not in self._in_flight.values()]
+        self._schedule, self._ready = [], []
+        for batch in _batches(waiting):
+            self.report.describe_calls += 1
+            found = {
+                t["TicketId"]: t for t in describe_batch(self._client, batch).get("TicketList", [])
+            }
+            for ticket_id in batch:
+                status = found.get(ticket_id, {}).get("Status")
+                if is_active(status):
+                    self._pending[ticket_id].last_status = str(status)
+                else:
+                    self._finish(self._pending[ticket_id], status or GONE)
+        for ticket_id in self._in_flight.values():
+            if ticket_id in self._pending:
+                self._pending[ticket_id].last_status += " (StopMatchmaking unanswered)"
+
+
+def stop_and_wait(
+    client: Any,
+    ticket_ids: Sequence[str],
+    *,
+    timeout_seconds: float = DEFAULT_STOP_TIMEOUT_SECONDS,
+    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+    clock: Clock = time.monotonic,
+    sleep: Sleep = time.sleep,
+    on_event: OnEvent = _ignore,
+    backoff: Backoff | None = None,
+) -> StopReport:
+    """Stop every ticket and wait until each is final or gone; StopTimeoutError otherwise."""
+    deadline = clock() + timeout_seconds
+    with StopPipeline(
+        client,
+        max_concurrency=max_concurrency,
+        clock=clock,
+        sleep=sleep,
+        on_event=on_event,
+        backoff=backoff,
+    ) as pipeline:
+        for ticket_id in dict.fromkeys(ticket_ids):
+            pipeline.submit(ticket_id)
+        return pipeline.finish(deadline, timeout_seconds)
+
+
+def players_from_game_session(client: Any, game_session_arn: str) -> list[dict[str, Any]]:
+    """The game session's players (from its MatchmakerData) in StartMatchBackfill's form."""
+    try:
+        response = client.describe_game_sessions(GameSessionId=game_session_arn)
+    except Exception as exc:
+        raise translate(exc, operation="DescribeGameSessions", **_where(client)) from exc
+    sessions = response.get("GameSessions", [])
+    if not sessions:
+        region = _where(client)["region"]
+        raise NotFoundError(
+            f"game session {game_session_arn} not found in region {region}: check "
+            "`game_session_arn` and `region`"
+        )
+    return matchmaker_data.parse(sessions[0].get("MatchmakerData")).players
+
+
+def start_backfill(
+    client: Any,
+    *,
+    configuration_name: str,
+    game_session_arn: str | None = None,
+    players: list[dict[str, Any]] | None = None,
+    ticket_id: str | None = None,
+    on_started: Callable[[dict[str, Any]], None] | None = None,
+) -> dict[str, Any]:
+    """Start a backfill ticket and return it (the MatchmakingTicket as GameLift answers).
+
+    Players default to those of the game session's MatchmakerData. Transactional: if the
+    start's answer is lost (a timeout after sending) or ``on_started`` raises, the ticket
+    (whose ID is always chosen here) is stopped before the error propagates, so no active
+    ticket is left that no state knows.
+    """
+    if players is None:
+        if not game_session_arn:
+            raise InputError(
+                [Failure("players", "give `players`, or `game_session_arn` to derive them from")]
+            )
+        players = players_from_game_session(client, game_session_arn)
+    ticket_id = ticket_id or str(uuid.uuid4())
+    request: dict[str, Any] = {
+        "TicketId": ticket_id,
+        "ConfigurationName": configuration_name,
+        "Players": players,
+    }
+    if game_session_arn:
+        request["GameSessionArn"] = game_session_arn
+    player_ids = [str(p.get("PlayerId", "")) for p in players]
+    try:
+        ticket: dict[str, Any] = client.start_match_backfill(**request)["MatchmakingTicket"]
+        if on_started is not None:
+            on_started(ticket)
+    except Exception as exc:
+        error = translate(
+            exc,
+            operation="StartMatchBackfill",
+            ticket_ids=[ticket_id],
+            redact=player_ids,
+            **_where(client),
+        )
+        _rollback(client, ticket_id, error)
+        raise error from None
+    return ticket
+
+
+def _rollback(client: Any, ticket_id: str, error: BackfillError) -> None:
+    """Stop a ticket that may have started; a failed rollback is added to ``error``'s text."""
+    if isinstance(error, BackfillError) and error.code in ("VALIDATION_ERROR", "AUTH_ERROR"):
+        return  # the service refused before creating anything
+    try:
+        stop_ticket(client, ticket_id)
+    except BackfillError as stop_error:
+        error.message += (
+            f" Ticket {ticket_id} may have started and could not be stopped "
+            f"({stop_error.code}); run `python -m providers stop {ticket_id}`."
+        )
+        error.args = (error.message,)
