@@ -336,7 +336,9 @@ class PluginHost:
             grpc.channel_ready_future(self._channel).result(timeout=self._start_timeout)
         except Exception as exc:
             self.kill()
-            raise PluginStartError(f"plugin did not start: {exc}\n{self.stderr}") from exc
+            for reader in self._readers:
+                reader.join(timeout=5)
+            raise PluginStartError(f"plugin did not start: {exc}\nstderr:\n{self.stderr}") from exc
         self._stub = provider_pb2_grpc.ResourceProviderStub(self._channel)
         self._handshake()
 
@@ -647,14 +649,16 @@ class PluginHost:
             byte = stream.read(1)
             if not byte:
                 self._port.set_exception(
-                    PluginStartError(f"plugin exited before printing its port: {line!r}")
+                    PluginStartError(f"plugin exited before printing its port: {line.decode()!r}")
                 )
                 return
             if byte == b"\n":
                 try:
                     self._port.set_result(int(line.decode().strip()))
                 except ValueError:
-                    self._port.set_exception(PluginStartError(f"invalid port line {line!r}"))
+                    self._port.set_exception(
+                        PluginStartError(f"invalid port line {line.decode()!r}")
+                    )
             else:
                 line += byte
         self._drain(stream, self._stdout)

@@ -234,8 +234,8 @@ def test_close_stops_the_plugin(calls_file: Path) -> None:
     assert plugin_host.returncode != -signal.SIGKILL
 
 
-def test_start_failure_is_reported() -> None:
-    """A plugin that exits before printing its port raises PluginStartError."""
-    plugin_host = PluginHost(python="/bin/false")
-    with pytest.raises(PluginStartError, match="exited before printing its port"):
+def test_start_failure_is_reported_with_stderr() -> None:
+    """A plugin that exits before printing its port raises PluginStartError with its stderr."""
+    plugin_host = PluginHost(python="/bin/sh")  # `sh -u -m pulumi.dynamic` fails at once
+    with pytest.raises(PluginStartError, match=r"(?s)before printing its port.*pulumi\.dynamic"):
         plugin_host.start()
