@@ -256,7 +256,8 @@ def _paginate(
     start = bisect_right(seqs, _decode_token(kind, token)) if token else 0
     page: list[T] = []
     last = 0
-    for seq in seqs[start:]:
+    for index in range(start, len(seqs)):  # no slice: a page costs O(page), not O(all)
+        seq = seqs[index]
         item = fetch(seq)
         if item is None:
             continue
