@@ -43,6 +43,7 @@ from gamelift_emulator.sigv4 import SigV4Verifier
 log = logging.getLogger(__name__)
 
 MAX_BODY_BYTES = 1024 * 1024
+DISCARD_LIMIT_BYTES = 16 * MAX_BODY_BYTES
 SOCKET_TIMEOUT_SECONDS = 30.0
 CONTROL_PREFIX = "/_emulator/"
 
@@ -95,7 +96,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.close_connection = True
             return _plain_error(400, "SerializationException", "Invalid Content-Length header.")
         if length > self.server.max_body_bytes:
-            self.close_connection = True  # the unread body would poison the connection
+            self._discard(length)
             return _plain_error(
                 413,
                 "RequestEntityTooLargeException",
@@ -109,6 +110,21 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.path.startswith(CONTROL_PREFIX) or self.path.rstrip("/") == "/_emulator":
             return self.server.control.handle(self.command, self.path, body, self.client_address[0])
         return self.server.responder.handle(self.command, self.path, self.headers, body)
+
+    def _discard(self, length: int) -> None:
+        """Read and drop an oversized body, so the client can read our 413 (no EPIPE).
+
+        Past ``DISCARD_LIMIT_BYTES`` the connection is closed instead.
+        """
+        if length > DISCARD_LIMIT_BYTES:
+            self.close_connection = True
+            return
+        while length > 0:
+            chunk = self.rfile.read(min(length, 64 * 1024))
+            if not chunk:
+                self.close_connection = True
+                return
+            length -= len(chunk)
 
     def _write(self, response: Response) -> None:
         reason = HTTPStatus(response.status).phrase if response.status in _STATUSES else ""
