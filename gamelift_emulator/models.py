@@ -46,6 +46,7 @@ __all__ = [
     "ALL_STATUSES",
     "DEFAULT_ACCOUNT_ID",
     "FINAL_STATUSES",
+    "PLACING_MESSAGE",
     "BackendStore",
     "EmulatorSettings",
     "GameLiftBackend",
