@@ -193,13 +193,15 @@ class ControlAPI:
         return {}
 
     def create_game_session(self, request: _Request, params: dict[str, str]) -> object:
+        fleet_id = request.string("fleet_id")
+        configuration_name = request.string("configuration_name")
         player_count = request.integer("player_count")
         max_players = request.integer("max_players", low=1)
         if player_count > max_players:
             raise ControlError(f"player_count {player_count} exceeds max_players {max_players}")
         session = self._backend(request).seed_game_session(
-            fleet_id=request.string("fleet_id"),
-            configuration_name=request.string("configuration_name"),
+            fleet_id=fleet_id,
+            configuration_name=configuration_name,
             player_count=player_count,
             max_players=max_players,
             location=request.string("location", required=False),

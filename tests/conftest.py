@@ -13,22 +13,14 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-# The project is not installed: make its packages importable however pytest is started
-# (``pytest`` puts only ``tests/`` on sys.path).
-_ROOT = str(Path(__file__).resolve().parent.parent)
-if _ROOT not in sys.path:
-    sys.path.insert(0, _ROOT)
+import boto3
+import botocore.config
+import pytest
 
-import boto3  # noqa: E402
-import botocore.config  # noqa: E402
-import pytest  # noqa: E402
-
-from gamelift_emulator import Emulator, EmulatorControl, ManualClock  # noqa: E402
+from gamelift_emulator import Emulator, EmulatorControl, ManualClock
 
 REGION = "us-east-1"
 ACCESS_KEY = "test"
