@@ -78,7 +78,8 @@ def test_ticket_and_configuration_are_read() -> None:
 def test_nulls_as_written_by_manual_backfill_are_accepted() -> None:
     """autoBackfillMode/TicketId as JSON null (MANUAL configurations) parse as None."""
     data = parse(json.dumps({"teams": [], "autoBackfillMode": None, "autoBackfillTicketId": None}))
-    assert data.auto_backfill_ticket_id is None and data.players == []
+    assert data.auto_backfill_ticket_id is None
+    assert data.players == []
 
 
 @pytest.mark.parametrize(

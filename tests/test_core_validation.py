@@ -45,8 +45,10 @@ def test_valid_inputs_pass_and_numbers_are_normalised() -> None:
     }
     out, failures = validate_inputs(inputs)
     assert failures == []
-    assert out["stop_timeout_seconds"] == 60 and isinstance(out["stop_timeout_seconds"], int)
-    assert out["max_concurrency"] == 8 and isinstance(out["max_concurrency"], int)
+    assert out["stop_timeout_seconds"] == 60
+    assert isinstance(out["stop_timeout_seconds"], int)
+    assert out["max_concurrency"] == 8
+    assert isinstance(out["max_concurrency"], int)
     assert out["players"][0]["LatencyInMs"] == {"us-east-1": 50}
 
 
@@ -159,4 +161,5 @@ def test_max_concurrency_must_be_whole() -> None:
 def test_player_ids_never_appear_in_reasons() -> None:
     """A failing player's ID is not echoed back in the failure."""
     _, failures = validate_inputs({"players": [{"PlayerId": "secret-player", "Team": ""}]})
-    assert failures and all("secret-player" not in f.reason + f.field for f in failures)
+    assert failures
+    assert all("secret-player" not in f.reason + f.field for f in failures)

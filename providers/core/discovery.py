@@ -45,6 +45,7 @@ def backfill_ticket_ids(
     *,
     configuration_name: str | None = None,
     stats: DiscoveryStats | None = None,
+    page_size: int | None = None,
 ) -> Iterator[str]:
     """Yield the ``autoBackfillTicketId`` of every ACTIVE/ACTIVATING session of the fleets.
 
@@ -52,12 +53,15 @@ def backfill_ticket_ids(
     count. A fleet that does not exist is recorded in ``stats.missing_fleets``, not raised.
     """
     stats = stats if stats is not None else DiscoveryStats()
+    pagination = {"PageSize": page_size} if page_size else {}
     paginator = client.get_paginator("describe_game_sessions")
     for fleet in dict.fromkeys(fleet_ids):
         selector = fleet_selector(fleet)
         for status in SESSION_STATUSES:
             try:
-                for page in paginator.paginate(**selector, StatusFilter=status):
+                for page in paginator.paginate(
+                    **selector, StatusFilter=status, PaginationConfig=pagination
+                ):
                     stats.pages += 1
                     for session in page.get("GameSessions", []):
                         stats.sessions += 1

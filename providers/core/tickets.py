@@ -174,6 +174,7 @@ class _Pending:
     polls: int = 0
     restops: int = 0
     seen_active_after_refusal: bool = False
+    restop_due: bool = False
 
 
 class StopPipeline:
@@ -258,6 +259,13 @@ class StopPipeline:
         now = self._clock()
         while self._schedule and self._schedule[0][0] <= now:
             _, _, ticket_id = heapq.heappop(self._schedule)
+            pending = self._pending[ticket_id]
+            if pending.restop_due:
+                pending.restop_due = False
+                pending.restops += 1
+                pending.outcome = None
+                self._send_stop(ticket_id)
+                continue
             if not self._ready:
                 self._ready_since = now
             self._ready.append(ticket_id)
@@ -285,11 +293,11 @@ class StopPipeline:
             pending.last_status = str(status)
             if pending.outcome != "accepted":
                 pending.seen_active_after_refusal = True
-                if status in ("QUEUED", "SEARCHING") and pending.restops < MAX_RESTOPS:
-                    pending.restops += 1
-                    pending.outcome = None
-                    self._send_stop(ticket_id)
-                    continue
+                # Cancellable again (a refused match went back to searching, or a NotFound
+                # that was not true): stop it once more when its next poll is due.
+                pending.restop_due = (
+                    status in ("QUEUED", "SEARCHING") and pending.restops < MAX_RESTOPS
+                )
             pending.polls += 1
             self._schedule_poll(ticket_id, self._backoff.delay(pending.polls))
 
