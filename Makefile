@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 AWSCLI_VENV := .venv-awscli
 
-.PHONY: setup lint typecheck test bench clean
+.PHONY: setup lint typecheck test bench bench-emulator clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ typecheck: setup
 
 test: lint typecheck
 	$(BIN)/pytest
+
+# One boto3 client, sequential StopMatchmaking on loopback: the emulator's calls/s.
+bench-emulator: setup
+	$(BIN)/python -m bench.bench_emulator --calls 2000
 
 clean:
 	rm -rf $(VENV) $(AWSCLI_VENV) .mypy_cache .ruff_cache .pytest_cache
