@@ -1,0 +1,158 @@
+"""Error translation and the client factory, against the emulator over real HTTP."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from botocore.exceptions import NoCredentialsError
+from core_helpers import World, make_world
+
+from gamelift_emulator import Emulator, EmulatorControl
+from providers.core import clients
+from providers.core.errors import (
+    AuthError,
+    EndpointError,
+    InputError,
+    ServiceError,
+    ThrottledError,
+    UnsupportedRegionError,
+    translate,
+)
+from providers.core.tickets import describe_tickets, stop_and_wait
+
+
+@pytest.fixture
+def world(emulator: Emulator, gamelift: Any) -> World:
+    """A fleet and an AUTOMATIC configuration on the shared (system clock) emulator."""
+    from gamelift_emulator import ManualClock
+
+    return make_world(emulator.control, ManualClock(0), gamelift)
+
+
+@pytest.fixture
+def aws_env(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> Emulator:
+    """The standard AWS chain pointed at the emulator through environment variables only."""
+    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_GAMELIFT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
+    clients.clear_client_cache()
+    return emulator
+
+
+@pytest.fixture
+def closed_port() -> int:
+    """A loopback port nothing listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_wrong_secret_is_an_auth_error(
+    emulator: Emulator, make_gamelift: Callable[..., Any]
+) -> None:
+    """A refused signature becomes AuthError telling to check credentials, without the secret."""
+    client = make_gamelift(emulator.endpoint_url, secret_key="wrong-secret-value")
+    with pytest.raises(AuthError) as info:
+        stop_and_wait(client, ["t-1"], timeout_seconds=5)
+    assert info.value.code == "AUTH_ERROR"
+    assert "AWS_PROFILE" in str(info.value)
+    assert "wrong-secret-value" not in str(info.value)
+    assert "t-1" in str(info.value)
+
+
+def test_endpoint_down_is_an_endpoint_error(
+    make_gamelift: Callable[..., Any], closed_port: int
+) -> None:
+    """Connection refused becomes EndpointError naming the endpoint and the next step."""
+    client = make_gamelift(f"http://127.0.0.1:{closed_port}")
+    with pytest.raises(EndpointError) as info:
+        describe_tickets(client, ["t-1"])
+    assert info.value.code == "CONNECTION_ERROR"
+    assert f"127.0.0.1:{closed_port}" in str(info.value)
+    assert "again to finish" in str(info.value)
+
+
+@pytest.mark.parametrize(
+    ("code", "error", "hint"),
+    [
+        ("UnsupportedRegionException", UnsupportedRegionError, "has no GameLift"),
+        ("ThrottlingException", ThrottledError, "max_concurrency"),
+        ("InternalServiceException", ServiceError, "after retries"),
+    ],
+)
+def test_service_errors_are_translated(
+    control: EmulatorControl, gamelift: Any, code: str, error: type[Exception], hint: str
+) -> None:
+    """Service error codes map to their error class with an actionable message."""
+    control.faults(error_rate=1.0, error_codes=[code])
+    with pytest.raises(error, match=hint):
+        stop_and_wait(gamelift, ["t-1"], timeout_seconds=5)
+
+
+def test_no_credentials_is_an_auth_error() -> None:
+    """Missing credentials say where credentials come from."""
+    error = translate(NoCredentialsError(), operation="StopMatchmaking", ticket_ids=["t-9"])
+    assert isinstance(error, AuthError)
+    assert "t-9" in str(error)
+    assert error.exit_code == 5
+
+
+def test_region_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Input beats stack config, which beats the environment; none at all names `region`."""
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.delenv("AWS_REGION", raising=False)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    assert clients.resolve_region("us-east-2", "us-west-1") == "us-east-2"
+    assert clients.resolve_region(None, "us-west-1") == "us-west-1"
+    assert clients.resolve_region(None, None) == "eu-west-1"
+    monkeypatch.delenv("AWS_DEFAULT_REGION")
+    with pytest.raises(InputError) as info:
+        clients.resolve_region(None, None)
+    assert info.value.fields == ["region"]
+
+
+def test_endpoint_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Input > AWS_ENDPOINT_URL_GAMELIFT > AWS_ENDPOINT_URL > AWS default (None)."""
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    monkeypatch.delenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL_GAMELIFT", raising=False)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    assert clients.resolve_endpoint(None) is None
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
+    assert clients.resolve_endpoint(None) == "http://127.0.0.1:1"
+    monkeypatch.setenv("AWS_ENDPOINT_URL_GAMELIFT", "http://127.0.0.1:2")
+    assert clients.resolve_endpoint(None) == "http://127.0.0.1:2"
+    assert clients.resolve_endpoint("https://example.test") == "https://example.test"
+    monkeypatch.setenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", "true")
+    assert clients.resolve_endpoint(None) is None
+
+
+def test_clients_are_cached_per_settings(aws_env: Emulator) -> None:
+    """The same settings give the same client; other settings another, with their config."""
+    first = clients.gamelift_client("us-east-1", aws_env.endpoint_url)
+    assert clients.gamelift_client("us-east-1", aws_env.endpoint_url) is first
+    adaptive = clients.gamelift_client(
+        "us-east-1", aws_env.endpoint_url, retry_mode="adaptive", max_concurrency=32
+    )
+    assert adaptive is not first
+    assert adaptive.meta.config.retries["mode"] == "adaptive"
+    assert adaptive.meta.config.max_pool_connections >= 32
+
+
+def test_throttled_stops_are_retried_by_botocore(aws_env: Emulator, world: World) -> None:
+    """Under a tight token bucket every ticket still ends stopped: botocore retries, no loop."""
+    tickets = [world.session()["auto_backfill_ticket_id"] for _ in range(15)]
+    world.control.faults(throttle={"rate": 30, "burst": 3}, operations=["StopMatchmaking"])
+    client = clients.gamelift_client("us-east-1", aws_env.endpoint_url, max_concurrency=8)
+    report = stop_and_wait(client, tickets, timeout_seconds=60, max_concurrency=8)
+    assert sorted(report.stopped) == sorted(tickets)
+    assert report.stop_calls == 15
