@@ -32,5 +32,18 @@ test: lint typecheck
 bench-emulator: setup
 	$(BIN)/python -m bench.bench_emulator --calls 2000
 
+# The local demo (scripts/demo.py): emulator, `pulumi up`, `pulumi destroy`, no AWS
+# account. Without a Pulumi CLI it says so and runs the offline half (DEMO_FLAGS=--offline
+# forces that). `up` leaves the seeded emulator running for `down`.
+.PHONY: demo up down
+demo: $(VENV)/.installed
+	$(BIN)/python scripts/demo.py demo $(DEMO_FLAGS)
+
+up: $(VENV)/.installed
+	$(BIN)/python scripts/demo.py up $(DEMO_FLAGS)
+
+down: $(VENV)/.installed
+	$(BIN)/python scripts/demo.py down $(DEMO_FLAGS)
+
 clean:
 	rm -rf $(VENV) $(AWSCLI_VENV) .mypy_cache .ruff_cache .pytest_cache
