@@ -56,7 +56,9 @@ RULE_SET = ROOT / "rulesets" / "two_teams.json"
 PASSPHRASE = "gamelift-backfill-local-demo"
 """The local stack's own passphrase: it protects nothing secret (the salt is committed)."""
 
-STATE_DIR = ROOT / ".pulumi-state"
+STATE_DIR = Path(os.environ.get("GAMELIFT_DEMO_STATE_DIR") or ROOT / ".pulumi-state").resolve()
+"""The file state backend, the emulator's log and the record `make up` leaves for `make down`
+(GAMELIFT_DEMO_STATE_DIR moves it, e.g. for tests)."""
 CLI_DIR = ROOT / ".pulumi-cli"
 RUN_FILE = STATE_DIR / "demo-emulator.json"
 LOG_FILE = STATE_DIR / "emulator.log"
@@ -111,6 +113,7 @@ def start_emulator(port: int, *, detach: bool) -> tuple[subprocess.Popen[str], s
         process = subprocess.Popen(
             [sys.executable, "-m", "gamelift_emulator", "--port", str(port), "--region", REGION],
             cwd=ROOT,
+            stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
@@ -420,6 +423,7 @@ def command_up(port: int, offline: bool) -> int:
         )
     cli = pulumi_cli_or_none(offline)
     process, endpoint_url = start_emulator(port, detach=True)
+    say(f"emulator at {endpoint_url} (pid {process.pid})")
     running = RunningEmulator(process.pid, endpoint_url, "offline" if cli is None else "pulumi")
     try:
         seed_infrastructure(endpoint_url)

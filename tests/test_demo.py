@@ -1,0 +1,179 @@
+"""The local demo's offline half (scripts/demo.py) against real emulators, loopback only.
+
+Every run passes `--offline` and GAMELIFT_DEMO_OFFLINE=1, so the demo never uses or
+downloads the Pulumi CLI, and a state directory of its own, so it never touches the
+project's `.pulumi-state/`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml  # type: ignore[import-untyped]
+
+from gamelift_emulator import Emulator, EmulatorControl
+from program_config import parse
+from scripts import demo
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO = ROOT / "scripts" / "demo.py"
+
+RunDemo = Callable[..., subprocess.CompletedProcess[str]]
+
+
+@pytest.fixture
+def run_demo(tmp_path: Path) -> Iterator[RunDemo]:
+    """Run `scripts/demo.py ARGS --offline` as `make` would; any emulator left is stopped."""
+    env = {
+        **os.environ,
+        "GAMELIFT_DEMO_OFFLINE": "1",
+        "GAMELIFT_DEMO_STATE_DIR": str(tmp_path / "state"),
+        # If anything tried the network anyway, it would fail here rather than reach it.
+        "HTTPS_PROXY": "http://127.0.0.1:9",
+        "https_proxy": "http://127.0.0.1:9",
+    }
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, str(DEMO), *args, "--offline"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=180,
+            check=False,
+        )
+
+    yield run
+    leftover = tmp_path / "state" / "demo-emulator.json"
+    if leftover.exists():
+        os.kill(json.loads(leftover.read_text())["pid"], signal.SIGTERM)
+
+
+def emulator_url(output: str) -> str:
+    """The endpoint the demo reported for the emulator it started."""
+    match = re.search(r"emulator at (http://\S+)", output)
+    assert match, output
+    return match.group(1)
+
+
+def refuses_connections(endpoint_url: str) -> bool:
+    """Whether nothing listens at the endpoint any more (the emulator was stopped)."""
+    host, port = endpoint_url.removeprefix("http://").rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=2).close()
+    except OSError:
+        return True
+    return False
+
+
+def test_offline_demo_drains_every_ticket_and_deletes_the_configuration(run_demo: RunDemo) -> None:
+    """`demo --offline` seeds, drains with python -m providers, deletes the configuration,
+    exits 0, says it is the offline half, and stops its emulator."""
+    result = run_demo("demo", "--port", "0")
+    output = result.stdout
+
+    assert result.returncode == 0, output + result.stderr
+    assert "running the offline half instead" in output
+    assert "OFFLINE HALF: no `pulumi up` ran" in output
+    assert "$ pulumi" not in output
+    assert "cannot be deleted while it has active matchmaking tickets" in output
+    assert f"DeleteMatchmakingConfiguration {demo.CONFIGURATION_NAME}: deleted" in output
+    assert refuses_connections(emulator_url(output))
+
+
+def test_offline_up_then_down_tears_down_and_stops_the_emulator(run_demo: RunDemo) -> None:
+    """`up --offline` leaves a seeded emulator running; `down --offline` drains it, deletes
+    the configuration and stops it."""
+    up = run_demo("up", "--port", "0")
+    assert up.returncode == 0, up.stdout + up.stderr
+    endpoint_url = emulator_url(up.stdout)
+    assert len(demo.active_tickets(endpoint_url)) == demo.SESSIONS_AT_START
+
+    down = run_demo("down")
+
+    assert down.returncode == 0, down.stdout + down.stderr
+    assert "OFFLINE HALF: no `pulumi destroy`" in down.stdout
+    assert f"DeleteMatchmakingConfiguration {demo.CONFIGURATION_NAME}: deleted" in down.stdout
+    assert refuses_connections(endpoint_url)
+
+
+def test_down_without_up_fails_in_one_line(run_demo: RunDemo) -> None:
+    """`down` with no emulator from `up` exits 1 and says why."""
+    result = run_demo("down")
+
+    assert result.returncode == 1
+    assert result.stdout.strip().splitlines() == [
+        "[demo] FAILED: no emulator from `make up` is running: nothing to tear down"
+    ]
+
+
+def test_demo_fails_when_its_emulator_cannot_start(run_demo: RunDemo) -> None:
+    """A port already in use fails the demo with exit status 1 and a one-line reason."""
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        result = run_demo("demo", "--port", str(busy.getsockname()[1]))
+
+    assert result.returncode == 1
+    assert "FAILED: the emulator did not start" in result.stdout
+
+
+def test_offline_teardown_exit_status_is_true_to_a_failed_drain(
+    emulator: Emulator, control: EmulatorControl, gamelift: Any
+) -> None:
+    """When StopMatchmaking is refused, the drain fails, the teardown returns 1, and the
+    configuration is left in place."""
+    demo.seed_infrastructure(emulator.endpoint_url)
+    demo.seed_sessions(emulator.endpoint_url, 2)
+    control.faults(
+        error_rate=1.0, error_codes=["UnauthorizedException"], operations=["StopMatchmaking"]
+    )
+
+    status = demo.offline_teardown(emulator.endpoint_url, timeout=5)
+
+    assert status == 1
+    configurations = gamelift.describe_matchmaking_configurations()["Configurations"]
+    assert [c["Name"] for c in configurations] == [demo.CONFIGURATION_NAME]
+    assert len(demo.active_tickets(emulator.endpoint_url)) == 2
+
+
+def test_local_stack_config_is_what_the_demo_seeds() -> None:
+    """Pulumi.local.yaml passes the program's config checks and targets the demo's emulator,
+    fleet and configuration."""
+    stack = yaml.safe_load((ROOT / "Pulumi.local.yaml").read_text())
+    namespace = "gamelift-backfill:"
+    raw = {
+        key.removeprefix(namespace): value if isinstance(value, str) else json.dumps(value)
+        for key, value in stack["config"].items()
+    }
+
+    config = parse(raw)
+
+    assert stack["secretsprovider"] == "passphrase"
+    assert config.endpoint_url == f"http://127.0.0.1:{demo.PORT}"
+    assert config.region == demo.REGION
+    assert config.fleet_ids == (demo.FLEET_ID,)
+    assert config.configuration_name == demo.CONFIGURATION_NAME
+    assert config.manage_infrastructure is False
+
+
+def test_demo_installs_the_cli_matching_the_pinned_sdk() -> None:
+    """The Pulumi CLI version the demo downloads is the pinned SDK's."""
+    pins = dict(
+        line.split("==", 1)
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if "==" in line and not line.startswith("#")
+    )
+
+    assert pins["pulumi"].strip() == demo.PULUMI_VERSION
