@@ -85,8 +85,7 @@ def managed_flexmatch(config: ProgramConfig) -> Protected:
     assert name is not None  # program_config requires it in managed mode
     region = config.region
     fleets = [
-        aws.gamelift.Fleet.get(f"fleet-{fleet_id}", fleet_id, region=region)
-        for fleet_id in config.fleet_ids
+        aws.gamelift.Fleet.get(fleet_id, fleet_id, region=region) for fleet_id in config.fleet_ids
     ]
     destinations: Sequence[pulumi.Input[str]] = list(config.queue_destinations) or [
         fleet.arn for fleet in fleets

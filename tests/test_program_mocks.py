@@ -63,12 +63,21 @@ class Deployment:
 
 
 class FakeCloud(pulumi.runtime.Mocks):
-    """Answers registrations the way the providers would: IDs, ARNs, ticket statuses."""
+    """Answers registrations the way the providers would: IDs, ARNs, ticket statuses.
+
+    During a preview, resources to be created have no ID or outputs yet (unknown), as
+    with the real engine; resources that are read (the fleets) do.
+    """
+
+    def __init__(self, preview: bool = False) -> None:
+        self.preview = preview
 
     def new_resource(
         self, args: pulumi.runtime.MockResourceArgs
     ) -> tuple[str | None, dict[str, Any]]:
         inputs = dict(args.inputs)
+        if self.preview and args.typ != FLEET:
+            return "", inputs
         if args.typ == FLEET:
             fleet_id = args.resource_id or args.name
             arn = f"arn:aws:gamelift:{REGION}:{ACCOUNT}:fleet/{fleet_id}"
@@ -130,7 +139,7 @@ class ProgramRunner:
     def __init__(self) -> None:
         self.last = Deployment()
 
-    def __call__(self, config: Mapping[str, Any]) -> Deployment:
+    def __call__(self, config: Mapping[str, Any], *, preview: bool = False) -> Deployment:
         self.last = deployment = Deployment()
         pulumi.runtime.set_all_config(
             {
@@ -141,12 +150,12 @@ class ProgramRunner:
             }
         )
         settings.ROOT.set(None)  # a fresh root stack for each run
-        mocks = FakeCloud()
+        mocks = FakeCloud(preview)
         pulumi.runtime.set_mocks(
             mocks,
             project=PROJECT,
             stack="test",
-            preview=False,
+            preview=preview,
             monitor=RecordingMonitor(mocks, deployment),
         )
 
@@ -202,6 +211,8 @@ def test_guard_only_registers_one_guard_over_the_configured_fleets(
     assert guard["endpoint_url"] == "http://127.0.0.1:47651"
     assert guard["stop_timeout_seconds"] == 45
     assert "__provider" in guard
+    assert deployment.exports["ticketIds"] == []
+    assert deployment.exports["ticketStatuses"] == {}
 
 
 def test_guard_only_exports_what_a_user_looks_at(run_program: ProgramRunner) -> None:
@@ -244,8 +255,8 @@ def test_managed_mode_creates_queue_rule_set_and_automatic_configuration(
 
     fleets = deployment.of_type(FLEET)
     assert sorted(r.urn.rsplit("::", 1)[1] for r in fleets) == [
-        "fleet-fleet-aaaa",
-        "fleet-fleet-bbbb",
+        "fleet-aaaa",
+        "fleet-bbbb",
     ]
     assert all(r.read for r in fleets)
 
@@ -289,8 +300,8 @@ def test_managed_mode_guard_and_tickets_depend_on_configuration_queue_and_fleets
     protected = {
         deployment.urn("matchmaking-configuration"),
         deployment.urn("queue"),
-        deployment.urn("fleet-fleet-aaaa"),
-        deployment.urn("fleet-fleet-bbbb"),
+        deployment.urn("fleet-aaaa"),
+        deployment.urn("fleet-bbbb"),
     }
 
     backfill = [deployment.named("backfill-guard"), *deployment.of_type(TICKET)]
@@ -302,12 +313,24 @@ def test_managed_mode_guard_and_tickets_depend_on_configuration_queue_and_fleets
         deployment.urn("matchmaking-configuration")
     }
     assert guard.property_dependencies["fleet_ids"] == {
-        deployment.urn("fleet-fleet-aaaa"),
-        deployment.urn("fleet-fleet-bbbb"),
+        deployment.urn("fleet-aaaa"),
+        deployment.urn("fleet-bbbb"),
     }
     assert guard.inputs["fleet_ids"] == ["fleet-aaaa", "fleet-bbbb"]
     assert guard.inputs["configuration_name"] == "preview-42"
     assert guard.inputs["region"] == REGION
+
+
+def test_managed_mode_previews_with_unknown_ids(run_program: ProgramRunner) -> None:
+    """During preview, IDs and ARNs are unknown; the program still registers every resource
+    with the same dependencies."""
+    deployment = run_program(MANAGED, preview=True)
+
+    assert sorted(deployment.resources) == sorted(run_program(MANAGED).resources)
+    guard = deployment.named("backfill-guard")
+    assert isinstance(guard.inputs["configuration_name"], pulumi.output.Unknown)
+    assert deployment.urn("matchmaking-configuration") in guard.dependencies
+    assert deployment.urn("queue") in guard.dependencies
 
 
 def test_managed_mode_configuration_depends_on_rule_set_and_queue(
@@ -320,8 +343,8 @@ def test_managed_mode_configuration_depends_on_rule_set_and_queue(
     assert {deployment.urn("rule-set"), deployment.urn("queue")} <= configuration.dependencies
     queue = deployment.named("queue")
     assert {
-        deployment.urn("fleet-fleet-aaaa"),
-        deployment.urn("fleet-fleet-bbbb"),
+        deployment.urn("fleet-aaaa"),
+        deployment.urn("fleet-bbbb"),
     } <= queue.dependencies
 
 
