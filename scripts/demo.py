@@ -308,7 +308,7 @@ def offline_teardown(endpoint_url: str, timeout: int = DRAIN_TIMEOUT_SECONDS) ->
     if status != 0:
         say(f"FAILED: the drain exited with status {status}")
     outcome = check_teardown(endpoint_url)
-    return status or outcome
+    return 1 if status != 0 else outcome
 
 
 # ---------------------------------------------------------------- Pulumi
@@ -327,16 +327,20 @@ def demo_env() -> dict[str, str]:
     return env
 
 
-def find_pulumi(install: bool) -> Path | None:
-    """The project-local CLI, else one on PATH, else (when allowed) the pinned download."""
+def find_pulumi() -> Path | None:
+    """The project-local CLI, else one on PATH."""
     local = CLI_DIR / "bin" / "pulumi"
     if local.exists():
         return local
     on_path = shutil.which("pulumi")
-    if on_path is not None:
-        return Path(on_path)
-    if not install or shutil.which("curl") is None:
-        return None
+    return Path(on_path) if on_path is not None else None
+
+
+def install_pulumi() -> str | None:
+    """Download the pinned CLI into CLI_DIR with the official installer; None on success,
+    else why not."""
+    if shutil.which("curl") is None:
+        return "none on PATH, and no curl to download it"
     STATE_DIR.mkdir(exist_ok=True)
     installer = STATE_DIR / "get-pulumi.sh"
     say(f"installing the Pulumi CLI {PULUMI_VERSION} into {CLI_DIR.relative_to(ROOT)}/")
@@ -347,8 +351,10 @@ def find_pulumi(install: bool) -> Path | None:
     ]  # fmt: skip
     for step in steps:
         if subprocess.run(step, check=False, stdout=sys.stderr).returncode != 0:
-            return None
-    return local if local.exists() else None
+            return f"none on PATH, and installing it from {PULUMI_INSTALLER} failed"
+    if not (CLI_DIR / "bin" / "pulumi").exists():
+        return f"the installer did not put it in {CLI_DIR / 'bin'}"
+    return None
 
 
 def run_pulumi(cli: Path, *args: str) -> None:
@@ -384,22 +390,30 @@ def pulumi_destroy(cli: Path, endpoint_url: str) -> int:
 
 
 def pulumi_cli_or_none(offline: bool) -> Path | None:
-    """The CLI to use; None (said in one line) means the offline half."""
+    """The CLI to use, installed if need be; None (said in one line) means the offline half."""
     if offline:
         say("offline mode: the Pulumi CLI is not used; running the offline half instead")
         return None
-    cli = find_pulumi(install=True)
+    cli = find_pulumi()
     if cli is None:
-        say(
-            "the Pulumi CLI is not available (none on PATH, and it could not be downloaded "
-            f"from {PULUMI_INSTALLER}): running the offline half instead"
-        )
+        reason = install_pulumi()
+        if reason is not None:
+            say(f"the Pulumi CLI is not available ({reason}): running the offline half instead")
+            return None
+        cli = find_pulumi()
     return cli
+
+
+def check_port(cli: Path | None, port: int) -> None:
+    """The local stack's config names the emulator's port: only the offline half may move it."""
+    if cli is not None and port != PORT:
+        raise DemoError(f"--port applies to the offline half only (the local stack uses {PORT})")
 
 
 def command_demo(port: int, offline: bool) -> int:
     """Both halves with one emulator, stopped in every case."""
     cli = pulumi_cli_or_none(offline)
+    check_port(cli, port)
     process, endpoint_url = start_emulator(port, detach=False)
     say(f"emulator at {endpoint_url} (pid {process.pid})")
     try:
@@ -422,6 +436,7 @@ def command_up(port: int, offline: bool) -> int:
             f"an emulator from `make up` is running ({running.endpoint_url}); `make down` first"
         )
     cli = pulumi_cli_or_none(offline)
+    check_port(cli, port)
     process, endpoint_url = start_emulator(port, detach=True)
     say(f"emulator at {endpoint_url} (pid {process.pid})")
     running = RunningEmulator(process.pid, endpoint_url, "offline" if cli is None else "pulumi")
@@ -449,7 +464,7 @@ def command_down(offline: bool) -> int:
         RUN_FILE.unlink(missing_ok=True)
         raise DemoError("no emulator from `make up` is running: nothing to tear down")
     try:
-        cli = None if offline or running.mode == "offline" else find_pulumi(install=False)
+        cli = None if offline or running.mode == "offline" else find_pulumi()
         if cli is None:
             if running.mode == "pulumi":
                 raise DemoError("the stack was deployed with the Pulumi CLI, which is gone")
@@ -479,10 +494,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "local stack's",
     )
     args = parser.parse_args(argv)
-    if args.port not in (None, PORT) and not args.offline:
-        parser.error(
-            f"--port applies to the offline half only (the local stack uses {PORT}); add --offline"
-        )
     port = PORT if args.port is None else args.port
     try:
         if args.command == "demo":

@@ -33,7 +33,8 @@ RunDemo = Callable[..., subprocess.CompletedProcess[str]]
 
 @pytest.fixture
 def run_demo(tmp_path: Path) -> Iterator[RunDemo]:
-    """Run `scripts/demo.py ARGS --offline` as `make` would; any emulator left is stopped."""
+    """Run `scripts/demo.py ARGS --offline` as `make` would (`offline=False` with a `path`
+    lacking curl and pulumi, for the CLI-cannot-be-had case); any emulator left is stopped."""
     env = {
         **os.environ,
         "GAMELIFT_DEMO_OFFLINE": "1",
@@ -43,11 +44,16 @@ def run_demo(tmp_path: Path) -> Iterator[RunDemo]:
         "https_proxy": "http://127.0.0.1:9",
     }
 
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
+    def run(
+        *args: str, offline: bool = True, path: str | None = None
+    ) -> subprocess.CompletedProcess[str]:
+        run_env = dict(env, PATH=path or env.get("PATH", ""))
+        if not offline:
+            del run_env["GAMELIFT_DEMO_OFFLINE"]
         return subprocess.run(
-            [sys.executable, str(DEMO), *args, "--offline"],
+            [sys.executable, str(DEMO), *args, *(["--offline"] if offline else [])],
             cwd=ROOT,
-            env=env,
+            env=run_env,
             capture_output=True,
             text=True,
             timeout=180,
@@ -89,6 +95,30 @@ def test_offline_demo_drains_every_ticket_and_deletes_the_configuration(run_demo
     assert "$ pulumi" not in output
     assert "cannot be deleted while it has active matchmaking tickets" in output
     assert f"DeleteMatchmakingConfiguration {demo.CONFIGURATION_NAME}: deleted" in output
+    assert refuses_connections(emulator_url(output))
+
+
+@pytest.mark.skipif(
+    (ROOT / ".pulumi-cli" / "bin" / "pulumi").exists(), reason="a project-local Pulumi CLI exists"
+)
+def test_demo_without_a_cli_to_be_had_says_so_once_and_runs_the_offline_half(
+    run_demo: RunDemo, tmp_path: Path
+) -> None:
+    """With no pulumi and no curl on PATH the demo says so in one line, runs the offline
+    half under that label, and exits 0 on success."""
+    empty = tmp_path / "bin"
+    empty.mkdir()
+    result = run_demo("demo", "--port", "0", offline=False, path=str(empty))
+    output = result.stdout
+
+    assert result.returncode == 0, output + result.stderr
+    assert output.count("the Pulumi CLI is not available") == 1
+    assert output.splitlines()[0] == (
+        "[demo] the Pulumi CLI is not available (none on PATH, and no curl to download it): "
+        "running the offline half instead"
+    )
+    assert "OFFLINE HALF: no `pulumi up` ran" in output
+    assert "$ pulumi" not in output
     assert refuses_connections(emulator_url(output))
 
 
