@@ -10,7 +10,7 @@ import pytest
 from botocore.exceptions import NoCredentialsError
 from core_helpers import World, make_world
 
-from gamelift_emulator import Emulator, EmulatorControl
+from gamelift_emulator import Emulator, EmulatorControl, ManualClock
 from providers.core import clients
 from providers.core.errors import (
     AuthError,
@@ -26,9 +26,11 @@ from providers.core.tickets import describe_tickets, stop_and_wait
 
 @pytest.fixture
 def world(emulator: Emulator, gamelift: Any) -> World:
-    """A fleet and an AUTOMATIC configuration on the shared (system clock) emulator."""
-    from gamelift_emulator import ManualClock
+    """A fleet and an AUTOMATIC configuration on the shared emulator (system clock).
 
+    Throttling refills with the emulator's clock and botocore's retries sleep for real,
+    so these tests cannot use a manual clock; the World's own clock stays unused.
+    """
     return make_world(emulator.control, ManualClock(0), gamelift)
 
 

@@ -255,7 +255,7 @@ class StopPipeline:
                 self._on_event(ProgressEvent("refused", ticket_id=ticket_id, status=outcome))
                 self._schedule_poll(ticket_id, 0.0)
 
-    def _take_ready(self) -> list[str] | None:
+    def _take_ready(self, flush: bool) -> list[str] | None:
         now = self._clock()
         while self._schedule and self._schedule[0][0] <= now:
             _, _, ticket_id = heapq.heappop(self._schedule)
@@ -273,7 +273,8 @@ class StopPipeline:
             return None
         full = len(self._ready) >= DESCRIBE_BATCH
         lingered = now - self._ready_since >= BATCH_LINGER_SECONDS
-        if full or lingered or not self._in_flight:
+        nothing_else_coming = flush and not self._in_flight and not self._schedule
+        if full or lingered or nothing_else_coming:
             batch, self._ready = self._ready[:DESCRIBE_BATCH], self._ready[DESCRIBE_BATCH:]
             self._ready_since = now
             return batch
@@ -316,17 +317,21 @@ class StopPipeline:
                 ProgressEvent("already_final", ticket_id=pending.ticket_id, status=status)
             )
 
-    def pump(self) -> None:
-        """Collect finished stops and describe every batch that is due, without waiting."""
+    def pump(self, flush: bool = False) -> None:
+        """Collect finished stops and describe every batch that is due, without waiting.
+
+        Partial batches wait to fill (up to ``BATCH_LINGER_SECONDS``) unless ``flush`` says
+        no more stops are coming and none is in flight.
+        """
         self._collect_stops()
-        while (batch := self._take_ready()) is not None:
+        while (batch := self._take_ready(flush)) is not None:
             self._confirm(batch)
             self._collect_stops()
 
     def finish(self, deadline: float, timeout_seconds: float) -> StopReport:
         """Wait until every submitted ticket is seen final or gone, or raise at ``deadline``."""
         while self._pending:
-            self.pump()
+            self.pump(flush=True)
             if not self._pending:
                 break
             now = self._clock()
