@@ -172,9 +172,16 @@ class ProgramRunner:
 
 @pytest.fixture
 def run_program() -> Iterator[ProgramRunner]:
-    """A program runner; the global config it sets is cleared afterwards."""
+    """A program runner; the global config and runtime settings it sets are reset after,
+    so that later tests see the SDK as they would have without this one."""
     yield ProgramRunner()
     pulumi.runtime.set_all_config({})
+    settings.reset_options(
+        project="project",
+        stack="stack",
+        root_directory="root_directory",
+        organization="organization",
+    )
 
 
 GUARD_ONLY = {
