@@ -107,7 +107,7 @@ def test_no_credentials_is_an_auth_error() -> None:
 
 
 def test_region_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Input beats stack config, which beats the environment; none at all names `region`."""
+    """Input > stack config > AWS_REGION > AWS_DEFAULT_REGION; none at all names `region`."""
     monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     monkeypatch.delenv("AWS_REGION", raising=False)
@@ -115,6 +115,9 @@ def test_region_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     assert clients.resolve_region("us-east-2", "us-west-1") == "us-east-2"
     assert clients.resolve_region(None, "us-west-1") == "us-west-1"
     assert clients.resolve_region(None, None) == "eu-west-1"
+    monkeypatch.setenv("AWS_REGION", "ap-south-1")
+    assert clients.resolve_region(None, None) == "ap-south-1"
+    monkeypatch.delenv("AWS_REGION")
     monkeypatch.delenv("AWS_DEFAULT_REGION")
     with pytest.raises(InputError) as info:
         clients.resolve_region(None, None)

@@ -201,3 +201,47 @@ def test_session_without_matchmaker_data_asks_for_players(world: World) -> None:
         )
     assert info.value.fields == ["players"]
     assert world.control.calls().get("StartMatchBackfill", 0) == 0
+
+
+def test_refused_start_stops_nothing(world: World) -> None:
+    """A start refused because the chosen ID exists fails without stopping that ticket."""
+    existing = world.session()["auto_backfill_ticket_id"]
+    world.configuration("manual", backfill_mode="MANUAL")
+    session = world.session("manual")
+    with pytest.raises(ServiceError, match="already exists"):
+        start_backfill(
+            world.gamelift,
+            configuration_name="manual",
+            game_session_arn=session["GameSessionId"],
+            ticket_id=existing,
+        )
+    assert "StopMatchmaking" not in world.control.calls()
+    assert world.status(existing) in ("QUEUED", "SEARCHING")
+
+
+def test_lost_start_of_a_generated_id_is_rolled_back(world: World) -> None:
+    """A 5xx answer leaves the start in doubt: a ticket ID chosen here is stopped anyway."""
+    world.configuration("manual", backfill_mode="MANUAL")
+    session = world.session("manual")
+    world.control.faults(error_rate=1.0, operations=["StartMatchBackfill"])
+    with pytest.raises(ServiceError):
+        start_backfill(
+            world.gamelift, configuration_name="manual", game_session_arn=session["GameSessionId"]
+        )
+    assert world.control.calls().get("StopMatchmaking") == 1
+
+
+def test_lost_start_of_a_chosen_id_is_left_alone_with_advice(world: World) -> None:
+    """A caller's ticket ID may name someone else's ticket: not stopped, the error says so."""
+    world.configuration("manual", backfill_mode="MANUAL")
+    session = world.session("manual")
+    world.control.faults(error_rate=1.0, operations=["StartMatchBackfill"])
+    with pytest.raises(ServiceError, match="may have started") as info:
+        start_backfill(
+            world.gamelift,
+            configuration_name="manual",
+            game_session_arn=session["GameSessionId"],
+            ticket_id="chosen",
+        )
+    assert "python -m providers status chosen" in str(info.value)
+    assert "StopMatchmaking" not in world.control.calls()

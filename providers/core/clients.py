@@ -8,6 +8,7 @@ Credentials come only from the standard AWS chain (environment, shared files, SS
 
 from __future__ import annotations
 
+import os
 import threading
 from typing import Any, Literal
 
@@ -39,9 +40,14 @@ _clients: dict[tuple[Any, ...], Any] = {}
 def resolve_region(explicit: str | None, stack_region: str | None = None) -> str:
     """Region from the input, else stack config ``aws:region``, else environment/profile.
 
+    The environment/profile step is ``AWS_REGION``, then botocore's lookup
+    (``AWS_DEFAULT_REGION``, the profile's ``region``).
+
     Raises InputError naming ``region`` when none of them gives one.
     """
-    for candidate in (explicit, stack_region):
+    # botocore reads AWS_DEFAULT_REGION only; AWS_REGION is what the other SDKs and the
+    # AWS CLI v2 read first, so it comes before botocore's own lookup.
+    for candidate in (explicit, stack_region, os.environ.get("AWS_REGION")):
         if candidate:
             return candidate
     try:

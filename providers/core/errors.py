@@ -91,10 +91,18 @@ class AuthError(BackfillError):
 
 
 class ServiceError(BackfillError):
-    """GameLift failed (5xx after retries) or refused the request for a reason of its own."""
+    """GameLift failed (5xx after retries) or refused the request for a reason of its own.
+
+    ``http_status`` is the answer's status when there was one: a 5xx leaves open whether
+    the request took effect.
+    """
 
     code = "SERVICE_ERROR"
     exit_code = 1
+
+    def __init__(self, message: str, http_status: int | None = None) -> None:
+        super().__init__(message)
+        self.http_status = http_status
 
 
 class UnsupportedRegionError(ServiceError):
@@ -231,9 +239,13 @@ def translate(
         if isinstance(status, int) and status >= 500:
             return ServiceError(
                 f"{detail} (HTTP {status}) in {where} after retries: {service_msg}. "
-                f"GameLift is having trouble; {FINISH_HINT} later."
+                f"GameLift is having trouble; {FINISH_HINT} later.",
+                http_status=status,
             )
-        return ServiceError(f"{detail} in {where}: {service_msg}")
+        return ServiceError(
+            f"{detail} in {where}: {service_msg}",
+            http_status=status if isinstance(status, int) else None,
+        )
     if isinstance(exc, NO_CREDENTIALS):
         return AuthError(
             f"{operation}{subject}: no usable AWS credentials ({type(exc).__name__}). "

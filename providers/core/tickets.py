@@ -41,9 +41,11 @@ from botocore.exceptions import ClientError
 from . import matchmaker_data
 from .errors import (
     BackfillError,
+    EndpointError,
     Failure,
     InputError,
     NotFoundError,
+    ServiceError,
     StopTimeoutError,
     translate,
 )
@@ -427,10 +429,10 @@ def start_backfill(
 ) -> dict[str, Any]:
     """Start a backfill ticket and return it (the MatchmakingTicket as GameLift answers).
 
-    Players default to those of the game session's MatchmakerData. Transactional: if the
-    start's answer is lost (a timeout after sending) or ``on_started`` raises, the ticket
-    (whose ID is always chosen here) is stopped before the error propagates, so no active
-    ticket is left that no state knows.
+    Players default to those of the game session's MatchmakerData. Transactional: if
+    ``on_started`` raises, or the start's answer is lost (connection error, 5xx) for an ID
+    generated here, the ticket is stopped before the error propagates, so no active ticket
+    is left that no state knows. A refused start stops nothing.
     """
     if players is None:
         if not game_session_arn:
@@ -438,6 +440,7 @@ def start_backfill(
                 [Failure("players", "give `players`, or `game_session_arn` to derive them from")]
             )
         players = players_from_game_session(client, game_session_arn)
+    chosen_here = not ticket_id
     ticket_id = ticket_id or str(uuid.uuid4())
     request: dict[str, Any] = {
         "TicketId": ticket_id,
@@ -447,8 +450,10 @@ def start_backfill(
     if game_session_arn:
         request["GameSessionArn"] = game_session_arn
     player_ids = [str(p.get("PlayerId", "")) for p in players]
+    started = False
     try:
         ticket: dict[str, Any] = client.start_match_backfill(**request)["MatchmakingTicket"]
+        started = True
         if on_started is not None:
             on_started(ticket)
     except Exception as exc:
@@ -459,20 +464,43 @@ def start_backfill(
             redact=player_ids,
             **_where(client),
         )
-        _rollback(client, ticket_id, error)
+        if started or (_outcome_unknown(error) and chosen_here):
+            _rollback(client, ticket_id, error)
+        elif _outcome_unknown(error):
+            _add_note(
+                error,
+                f"Ticket {ticket_id} may have started: check it with "
+                f"`python -m providers status {ticket_id}` and stop it if it did.",
+            )
         raise error from None
     return ticket
 
 
+def _outcome_unknown(error: BackfillError) -> bool:
+    """The request may have reached GameLift and succeeded without us seeing the answer."""
+    if isinstance(error, EndpointError):
+        return True
+    return isinstance(error, ServiceError) and (error.http_status or 0) >= 500
+
+
+def _add_note(error: BackfillError, note: str) -> None:
+    error.message = f"{error.message} {note}"
+    error.args = (error.message,)
+
+
 def _rollback(client: Any, ticket_id: str, error: BackfillError) -> None:
-    """Stop a ticket that may have started; a failed rollback is added to ``error``'s text."""
-    if isinstance(error, BackfillError) and error.code in ("VALIDATION_ERROR", "AUTH_ERROR"):
-        return  # the service refused before creating anything
+    """Stop a ticket this call started (or may have); a failed stop is added to ``error``.
+
+    Only tickets that are ours are stopped: one whose start succeeded, or one whose start
+    may have succeeded under an ID generated here. A refused start (an ID that already
+    exists, a missing configuration) started nothing, and an ID the caller chose may
+    belong to a ticket someone else started.
+    """
     try:
         stop_ticket(client, ticket_id)
     except BackfillError as stop_error:
-        error.message += (
-            f" Ticket {ticket_id} may have started and could not be stopped "
-            f"({stop_error.code}); run `python -m providers stop {ticket_id}`."
+        _add_note(
+            error,
+            f"Ticket {ticket_id} may have started and could not be stopped "
+            f"({stop_error.code}); run `python -m providers stop {ticket_id}`.",
         )
-        error.args = (error.message,)
