@@ -32,6 +32,12 @@ test: lint typecheck
 bench-emulator: setup
 	$(BIN)/python -m bench.bench_emulator --calls 2000
 
+# Teardown side by side (docs/README-bench.md): BackfillGuard drain vs BackfillTicket
+# deletes vs the AWS CLI per ticket, throttled floor, 20 guards at once. About 10 minutes;
+# BENCH_FLAGS=--quick for a smoke run. Writes bench/results/latest.md.
+bench: setup
+	$(BIN)/python -m bench.bench_teardown $(BENCH_FLAGS)
+
 # The local demo (scripts/demo.py): emulator, `pulumi up`, `pulumi destroy`, no AWS
 # account. Without a Pulumi CLI it says so and runs the offline half (DEMO_FLAGS=--offline
 # forces that). `up` leaves the seeded emulator running for `down`.
