@@ -358,7 +358,8 @@ class StopPipeline:
     def _last_look(self) -> None:
         """At the deadline, describe what is still pending once, so no status is stale."""
         self._collect_stops()
-        waiting = [t for t in self._pending if t not in self._in_flight.values()]
+        stopping = set(self._in_flight.values())
+        waiting = [t for t in self._pending if t not in stopping]
         self._schedule, self._ready = [], []
         for batch in _batches(waiting):
             self.report.describe_calls += 1
@@ -371,7 +372,7 @@ class StopPipeline:
                     self._pending[ticket_id].last_status = str(status)
                 else:
                     self._finish(self._pending[ticket_id], status or GONE)
-        for ticket_id in self._in_flight.values():
+        for ticket_id in stopping:
             if ticket_id in self._pending:
                 self._pending[ticket_id].last_status += " (StopMatchmaking unanswered)"
 
