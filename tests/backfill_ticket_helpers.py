@@ -7,14 +7,27 @@ credentials are the emulator's (`test`/`test`), from the standard chain as in pr
 
 from __future__ import annotations
 
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pulumi
+import pulumi.dynamic
 import pytest
 from emulator_helpers import seed_configuration
+from plugin_host import (
+    PluginHost,
+    Secret,
+    make_urn,
+    program_inputs,
+    state_round_trip,
+    type_token,
+)
 
 from gamelift_emulator import EmulatorControl
+from providers.backfill_ticket import BackfillTicket, BackfillTicketArgs, BackfillTicketProvider
 
 AWS_VARIABLES = (
     "AWS_PROFILE",
@@ -26,7 +39,7 @@ AWS_VARIABLES = (
     "AWS_IGNORE_CONFIGURED_ENDPOINT_URLS",
     "AWS_SESSION_TOKEN",
 )
-EXPLICIT_PLAYERS = [
+EXPLICIT_PLAYERS: list[dict[str, Any]] = [
     {
         "PlayerId": "secret-player-7f3a",
         "PlayerAttributes": {"skill": {"N": 21.5}},
@@ -87,3 +100,69 @@ def seed(gamelift: Any, control: EmulatorControl, region: str = "us-east-1") -> 
         fleet_id=fleet["fleet_id"],
         configuration_arn=configuration["ConfigurationArn"],
     )
+
+
+# -- the plugin side -----------------------------------------------------------------------
+
+URN = make_urn("ticket", type_token(BackfillTicket))
+STATE_FIXTURE = Path(__file__).resolve().parent / "fixtures" / "state" / "backfill_ticket_v1.json"
+FIXTURE_TICKET_ID = "state-fixture-ticket-v1"
+
+
+def declared_secret_outputs() -> list[str]:
+    """The ``additional_secret_outputs`` that `BackfillTicket` registers with, as declared."""
+    seen: list[pulumi.ResourceOptions] = []
+
+    def record(self: Any, provider: Any, name: str, props: Any, opts: Any = None) -> None:
+        seen.append(opts)
+
+    original = pulumi.dynamic.Resource.__init__
+    pulumi.dynamic.Resource.__init__ = record  # type: ignore[method-assign]
+    try:
+        BackfillTicket("t", BackfillTicketArgs(ticket_id="t-1"))
+    finally:
+        pulumi.dynamic.Resource.__init__ = original  # type: ignore[method-assign]
+    return list(seen[0].additional_secret_outputs or [])
+
+
+def engine_outputs(outs: Mapping[str, Any]) -> dict[str, Any]:
+    """What the engine stores: ``additional_secret_outputs`` of the resource made secret.
+
+    The engine applies that option itself (the plugin cannot return secrets), so the host
+    leaves it to the caller.
+    """
+    secret = declared_secret_outputs()
+    return {
+        key: Secret(value) if key in secret and not isinstance(value, Secret) else value
+        for key, value in outs.items()
+    }
+
+
+def program(**inputs: Any) -> dict[str, Any]:
+    """The inputs a program registers for ``BackfillTicket(name, BackfillTicketArgs(...))``."""
+    return program_inputs(BackfillTicketProvider(), BackfillTicketArgs(**inputs).to_props())
+
+
+def up(host: PluginHost, **inputs: Any) -> tuple[str, dict[str, Any]]:
+    """Check then create, as ``pulumi up`` does; the ID and the outputs as stored."""
+    checked = host.check(URN, {}, program(**inputs))
+    assert checked.failures == []
+    created = host.create(URN, checked.inputs)
+    return created.id, state_round_trip(engine_outputs(created.outs))
+
+
+@contextmanager
+def plugin(
+    endpoint_url: str | None, home: Path, config: Mapping[str, str] | None = None
+) -> Iterator[PluginHost]:
+    """The real plugin with test credentials; the endpoint (if any) through the env."""
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        isolate_aws(monkeypatch, home)
+        if endpoint_url:
+            monkeypatch.setenv("AWS_ENDPOINT_URL_GAMELIFT", endpoint_url)
+        host = PluginHost(config=dict(config or {"aws:region": "us-east-1"}))
+        host.start()  # the plugin's environment is taken here
+    try:
+        yield host
+    finally:
+        host.close()
