@@ -257,28 +257,6 @@ def _adopt(client: Any, inputs: Mapping[str, Any], region: str) -> dict[str, Any
     return ticket
 
 
-def _refuse_existing_ticket_id(client: Any, ticket_id: str | None, region: str) -> None:
-    """Fail before StartMatchBackfill when the chosen ID is taken.
-
-    Otherwise the core's rollback of the failed start would stop the *existing* ticket
-    (see test_core_rollback_does_not_stop_a_ticket_it_did_not_start).
-    """
-    if not ticket_id:
-        return
-    existing = describe_tickets(client, [ticket_id]).get(ticket_id)
-    if existing is not None:
-        raise InputError(
-            [
-                Failure(
-                    "ticket_id",
-                    f"ticket {ticket_id} already exists in region {region} "
-                    f"({existing.get('Status')}): to adopt it, remove game_session_arn and "
-                    "players; to start a new backfill, choose another ticket_id or leave it out",
-                )
-            ]
-        )
-
-
 class BackfillTicketProvider(ResourceProvider):
     """Translates Pulumi's check/diff/create/read/update/delete into the shared core.
 
@@ -357,7 +335,6 @@ class BackfillTicketProvider(ResourceProvider):
             def on_started(ticket: dict[str, Any]) -> None:
                 outs.update(_outputs(inputs, ticket, where))
 
-            _refuse_existing_ticket_id(client, inputs.get("ticket_id"), region)
             start_backfill(
                 client,
                 configuration_name=inputs["configuration_name"],
