@@ -174,7 +174,11 @@ def _validated(args: argparse.Namespace) -> tuple[str, str | None]:
     _, failures = validate_inputs(inputs)
     if failures:
         raise InputError([_as_option(failure) for failure in failures])
-    region = resolve_region(args.region)
+    try:
+        region = resolve_region(args.region)
+    except InputError:  # the core's message speaks of stack config; say it the CLI's way
+        reason = "no region given: pass --region, or set AWS_REGION or the profile's region"
+        raise InputError([Failure("--region", reason)]) from None
     endpoint = resolve_endpoint(args.endpoint_url)
     if endpoint is not None and (problems := check_endpoint_url(endpoint, "--endpoint-url")):
         raise InputError(problems)  # from AWS_ENDPOINT_URL(_GAMELIFT): the same rule
@@ -364,6 +368,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     try:
         args = parser.parse_args(argv)
+    except SystemExit as exit_:  # --help: argparse printed it
+        return int(exit_.code or 0)
     except _ArgumentError as exc:
         if not as_json:
             parser.print_usage(stderr)

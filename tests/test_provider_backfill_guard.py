@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from pulumi.output import Unknown
 
 from gamelift_emulator import Emulator, EmulatorControl
 from providers.backfill_guard import BackfillGuardArgs, BackfillGuardProvider
+from providers.core.clients import clear_client_cache
 from providers.core.errors import AuthError, InputError, StopTimeoutError
 
 UNKNOWN = Unknown()  # type: ignore[no-untyped-call]  # the value the plugin hands over
@@ -21,10 +23,11 @@ UNKNOWN = Unknown()  # type: ignore[no-untyped-call]  # the value the plugin han
 @pytest.fixture
 def world(
     control: EmulatorControl, gamelift: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> World:
+) -> Iterator[World]:
     """A fleet on the reset emulator; test credentials from the environment only."""
     isolate_aws_env(monkeypatch, tmp_path)
-    return make_world(control, gamelift)
+    yield make_world(control, gamelift)
+    clear_client_cache()  # no client with this test's credentials outlives it
 
 
 def provider(stack_region: str | None = REGION) -> BackfillGuardProvider:
