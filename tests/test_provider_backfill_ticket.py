@@ -278,11 +278,6 @@ def test_starting_with_a_taken_ticket_id_leaves_that_ticket_alone(world: Seeded)
     assert "StopMatchmaking" not in world.control.calls()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="core bug: gamelift_client(region, None) lets botocore read "
-    "AWS_ENDPOINT_URL_GAMELIFT again, so a stored 'AWS default' endpoint is not honoured",
-)
 def test_core_client_honours_a_stored_aws_default_endpoint(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

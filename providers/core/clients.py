@@ -103,6 +103,10 @@ def client_config(
         read_timeout=READ_TIMEOUT_SECONDS,
         # One connection per worker thread, plus one for the waiter's describes.
         max_pool_connections=max(10, max_concurrency + 1),
+        # The endpoint was resolved (and stored) by the caller: ``None`` means AWS itself.
+        # Letting botocore read AWS_ENDPOINT_URL* again would send a destroy of an AWS
+        # ticket to whatever endpoint that machine's environment names.
+        ignore_configured_endpoint_urls=True,
     )
 
 
