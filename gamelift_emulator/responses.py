@@ -173,10 +173,30 @@ class GameLiftResponder:
         return operation
 
 
+def _reject_constant(name: str) -> object:
+    raise SerializationError(f"Could not parse the request body as JSON: {name} is not a number")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if value in (_INFINITY, -_INFINITY):
+        raise SerializationError(
+            f"Could not parse the request body as JSON: {text} is out of range"
+        )
+    return value
+
+
+_INFINITY = float("inf")
+# Strict JSON, as AWS's parsers: UTF-8 only, no NaN/Infinity, no numbers beyond a double.
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant, parse_float=_finite_float)
+
+
 def _parse_body(body: bytes) -> object:
     if not body.strip():
         return {}
     try:
-        return json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        return _DECODER.decode(body.decode("utf-8"))
+    except RecursionError:
+        raise SerializationError("The request body is nested too deeply.") from None
+    except ValueError as error:  # not UTF-8, not JSON, or an integer of > 4300 digits
         raise SerializationError(f"Could not parse the request body as JSON: {error}") from None

@@ -12,7 +12,8 @@ Raises (``gamelift_emulator.exceptions``, as AWS's awsJson services answer):
   ``AWS4-HMAC-SHA256`` one, or ``X-Amz-Date`` is missing.
 * ``UnrecognizedClientException`` (400): unknown access key.
 * ``InvalidSignatureException`` (400): wrong secret (AWS's message), wrong service in
-  the scope, or a request signed too long ago (clock skew).
+  the scope, a request signed too long ago (clock skew), or signed headers from which
+  no canonical request can be built (a ``Host`` of ``[``).
 """
 
 from __future__ import annotations
@@ -123,9 +124,14 @@ class SigV4Verifier:
                 f"of date from HTTP: '{date}' != '{amz_date[:8]}', from '{amz_date}'."
             )
         self._check_skew(amz_date)
-        expected = self._signature(
-            method, path, headers, body, match["signed"], amz_date, region, access_key, secret
-        )
+        try:
+            expected = self._signature(
+                method, path, headers, body, match["signed"], amz_date, region, access_key, secret
+            )
+        except ValueError as error:  # e.g. a Host header that no URL can hold
+            raise InvalidSignatureException(
+                f"The canonical request cannot be built from the signed headers: {error}"
+            ) from None
         if not hmac.compare_digest(expected, match["signature"].lower()):
             raise InvalidSignatureException()
         return Identity(access_key=access_key, account_id=account_id, region=region)

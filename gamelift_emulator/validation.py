@@ -13,7 +13,13 @@ Raises:
   constraint of the model is not met (missing required member, length, pattern, range,
   list size, enum). Every violation is reported in one message, as AWS does.
 * ``SerializationError`` (400 ``SerializationException``): a value has the wrong JSON
-  type (a string where the model says integer, an object where it says list...).
+  type (a string where the model says integer, an object where it says list...), a
+  number does not fit its type (int32 for integer, int64 for long, finite double), or
+  a list or map holds a null.
+
+The validated parameters are rebuilt as the backend should see them, the way AWS's
+deserializers do: members the model does not know, and null members, are dropped at
+every level, and integral floats of integer members become ints (``5.0`` -> ``5``).
 
 Patterns in the model are written for Java (AWS's services run on it); the few that
 spell astral characters as UTF-16 surrogate pairs are translated for Python's ``re``,
@@ -36,6 +42,7 @@ from gamelift_emulator.exceptions import InvalidRequestException, SerializationE
 # Java spells U+10000..U+10FFFF as a range of surrogate pairs; Python needs \U escapes.
 _SURROGATE_RANGE = re.compile(r"\\uD800\\uDC00-\\uDBFF\\uDFFF", re.IGNORECASE)
 _MAX_REPORTED_VALUE = 256
+_INTEGER_BOUNDS = {"integer": 2**31, "long": 2**63}
 
 
 class ValidationError(InvalidRequestException):
@@ -65,18 +72,33 @@ def _lower_camel(name: str) -> str:
 
 
 def _render(value: object) -> str:
-    """Render a value the way AWS's messages quote it (Java's toString)."""
+    """Render a value the way AWS's messages quote it (Java's toString), truncated."""
     if value is None:
         return "null"
     if isinstance(value, bool):
         text = "true" if value else "false"
     elif isinstance(value, list):
-        text = "[" + ", ".join(str(v) for v in value) + "]"
+        parts: list[str] = []
+        size = 0
+        for item in value:
+            parts.append(_text(item))
+            size += len(parts[-1]) + 2
+            if size > _MAX_REPORTED_VALUE:
+                break
+        text = "[" + ", ".join(parts) + "]"
     else:
-        text = str(value)
+        text = _text(value)
     if len(text) > _MAX_REPORTED_VALUE:
         text = text[:_MAX_REPORTED_VALUE] + "..."
     return f"'{text}'"
+
+
+def _text(value: object) -> str:
+    """``str(value)``, but a structure nested too deeply to print is elided."""
+    try:
+        return str(value)
+    except RecursionError:
+        return "..."
 
 
 class RequestValidator:
@@ -105,33 +127,37 @@ class RequestValidator:
                 f"for {operation}'s input, got {type(params).__name__}"
             )
         violations: list[str] = []
-        self._structure(shape, params, "", violations)
+        result = self._structure(shape, params, "", violations)
         if violations:
             raise ValidationError(violations)
-        return {k: v for k, v in params.items() if k in shape.members}
+        return result
 
-    def _check(self, shape: Shape, value: object, path: str, violations: list[str]) -> None:
-        if value is None:
-            return
+    def _check(self, shape: Shape, value: object, path: str, violations: list[str]) -> Any:
+        """Check one non-null value; return it as the backend should see it."""
         kind = shape.type_name
         if isinstance(shape, StructureShape):
             if not isinstance(value, dict):
                 raise SerializationError(f"Expected an object at '{path}'")
-            self._structure(shape, value, path + ".", violations)
-        elif isinstance(shape, ListShape):
+            return self._structure(shape, value, path + ".", violations)
+        if isinstance(shape, ListShape):
             if not isinstance(value, list):
                 raise SerializationError(f"Expected a list at '{path}'")
             self._size(shape, value, len(value), path, violations)
-            for index, item in enumerate(value, start=1):
-                self._check(shape.member, item, f"{path}.{index}.member", violations)
-        elif isinstance(shape, MapShape):
+            return [
+                self._item(shape.member, item, f"{path}.{index}.member", violations)
+                for index, item in enumerate(value, start=1)
+            ]
+        if isinstance(shape, MapShape):
             if not isinstance(value, dict):
                 raise SerializationError(f"Expected an object (map) at '{path}'")
             self._size(shape, value, len(value), path, violations)
-            for key, item in value.items():
-                self._check(shape.key, key, f"{path}.{key}.key", violations)
-                self._check(shape.value, item, f"{path}.{key}.value", violations)
-        elif kind == "string":
+            return {
+                self._check(shape.key, key, f"{path}.{key}.key", violations): self._item(
+                    shape.value, item, f"{path}.{key}.value", violations
+                )
+                for key, item in value.items()
+            }
+        if kind == "string":
             if not isinstance(value, str):
                 raise SerializationError(
                     f"Expected a string at '{path}', got {type(value).__name__}"
@@ -144,12 +170,19 @@ class RequestValidator:
                 raise SerializationError(
                     f"Expected an integer at '{path}', got {type(value).__name__}"
                 )
-            self._range(shape, value, path, violations)
+            number = int(value)
+            bound = _INTEGER_BOUNDS[kind]
+            if not -bound <= number < bound:
+                raise SerializationError(f"Numeric value at '{path}' is out of range of {kind}")
+            self._range(shape, number, path, violations)
+            return number
         elif kind in ("float", "double"):
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise SerializationError(
                     f"Expected a number at '{path}', got {type(value).__name__}"
                 )
+            if isinstance(value, int) and abs(value) > 2**1023:
+                raise SerializationError(f"Numeric value at '{path}' is out of range of {kind}")
             self._range(shape, value, path, violations)
         elif kind == "boolean":
             if not isinstance(value, bool):
@@ -161,19 +194,27 @@ class RequestValidator:
                 raise SerializationError(f"Expected a timestamp at '{path}'")
         elif kind == "blob" and not isinstance(value, str):
             raise SerializationError(f"Expected base64 text (blob) at '{path}'")
+        return value
+
+    def _item(self, shape: Shape, value: object, path: str, violations: list[str]) -> Any:
+        if value is None:
+            raise SerializationError(f"Null value in a list or map at '{path}'")
+        return self._check(shape, value, path, violations)
 
     def _structure(
         self, shape: StructureShape, value: dict[str, Any], prefix: str, violations: list[str]
-    ) -> None:
+    ) -> dict[str, Any]:
         for name in shape.required_members:
             if value.get(name) is None:
                 violations.append(
                     f"Value null at '{prefix}{_lower_camel(name)}' failed to satisfy "
                     "constraint: Member must not be null"
                 )
-        for name, member in shape.members.items():
-            if name in value:
-                self._check(member, value[name], prefix + _lower_camel(name), violations)
+        return {
+            name: self._check(member, value[name], prefix + _lower_camel(name), violations)
+            for name, member in shape.members.items()
+            if value.get(name) is not None
+        }
 
     def _string(self, shape: Shape, value: str, path: str, violations: list[str]) -> None:
         self._size(shape, value, len(value), path, violations)
