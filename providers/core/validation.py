@@ -164,6 +164,10 @@ def check_endpoint_url(value: Any, field: str = "endpoint_url") -> list[Failure]
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return [Failure(field, "must be an https:// URL (or http:// to a loopback host)")]
+    if "@" in parts.netloc or "\\" in value or any(c.isspace() for c in value):
+        # user:password@ is a credential in an input; and urllib3, which sends the request,
+        # ends the host at a backslash where urlsplit does not (http://evil\@127.0.0.1).
+        return [Failure(field, "must not contain user info (@), backslashes or whitespace")]
     try:
         parts.port  # noqa: B018 - raises ValueError on a bad port
     except ValueError:
