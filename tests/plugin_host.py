@@ -686,8 +686,16 @@ def _read_project(project_dir: Path) -> tuple[str, dict[str, Any]]:
 
 
 def _serialize(bag: Mapping[str, Any]) -> struct_pb2.Struct:
-    """Serialize with the SDK's own serializer (a fresh event loop: callable from any thread)."""
-    return asyncio.run(rpc.serialize_properties(dict(bag), {}))
+    """Serialize with the SDK's own serializer (a fresh event loop: callable from any thread).
+
+    The loop is never made the thread's current one (``asyncio.run`` would leave the thread
+    with none, breaking later ``asyncio.get_event_loop()`` callers such as Pulumi's mocks).
+    """
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(rpc.serialize_properties(dict(bag), {}))
+    finally:
+        loop.close()
 
 
 def _wrap_secrets(value: Any) -> Any:

@@ -239,3 +239,34 @@ def test_start_failure_is_reported_with_stderr() -> None:
     plugin_host = PluginHost(python="/bin/sh")  # `sh -u -m pulumi.dynamic` fails at once
     with pytest.raises(PluginStartError, match=r"(?s)before printing its port.*pulumi\.dynamic"):
         plugin_host.start()
+
+
+def test_serializing_leaves_the_threads_event_loop_alone() -> None:
+    """Serializing a property bag does not unset the calling thread's event loop.
+
+    ``asyncio.run`` would leave the thread with none, and the Pulumi program tests that run
+    after the plugin tests (`pulumi.runtime.set_mocks`) need ``asyncio.get_event_loop()``
+    on the main thread. Checked on a thread of its own so the main thread's loop is untouched.
+    """
+    import asyncio
+    import threading
+
+    from plugin_host import _serialize
+
+    seen: list[bool] = []
+
+    def serialize_then_look() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            _serialize({"a": 1})
+            seen.append(asyncio.get_event_loop() is loop)
+        except RuntimeError:
+            seen.append(False)
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=serialize_then_look)
+    thread.start()
+    thread.join()
+    assert seen == [True]
