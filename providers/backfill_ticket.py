@@ -408,9 +408,14 @@ class BackfillTicket(Resource, module="gamelift", name="BackfillTicket"):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         secret_players = pulumi.ResourceOptions(additional_secret_outputs=["players"])
+        props = args.to_props()
+        if args.players is not None:
+            # The engine stores inputs as the program gives them (additional_secret_outputs
+            # covers outputs only): player IDs must be secret in the state's inputs too.
+            props["players"] = pulumi.Output.secret(args.players)
         super().__init__(
             BackfillTicketProvider(),
             resource_name,
-            args.to_props(),
+            props,
             pulumi.ResourceOptions.merge(opts, secret_players),
         )
