@@ -254,7 +254,7 @@ def test_wrong_member_types_are_serialization_exceptions(
 def test_integral_float_for_an_integer_is_accepted_as_aws_does(
     emulator: Emulator, control: EmulatorControl
 ) -> None:
-    """``"Limit": 5.0`` is read as the integer 5 (a 500 before: the backend got a float)."""
+    """``"Limit": 5.0`` is read as the integer 5, as AWS's deserializer does."""
     fleet_id = control.create_fleet()["fleet_id"]
     body = json.dumps({"FleetId": fleet_id, "Limit": 5.0}).encode()
     answer = exchange(
@@ -648,8 +648,8 @@ def test_many_idle_connections_do_not_starve_a_real_client(
     assert time.monotonic() - started < 2.0
     assert emulator.connection_count() <= 128
     assert threading.active_count() <= threads_before + 1 + 128 + 8
-    closed = sum(connection.closed_by_server() for connection in idle[:72])
-    assert closed == 72  # the oldest idle ones made room
+    readable, _, _ = select.select([c.sock for c in idle], [], [], 0.5)  # closed: EOF waits
+    assert len(readable) == 201 - 128  # the idle ones nearest their deadline made room
 
 
 def test_connection_cap_refuses_with_503_when_none_is_idle(
@@ -744,7 +744,7 @@ _scalars = (
     st.none()
     | st.booleans()
     | st.integers()
-    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.floats()  # NaN and infinities too: json.dumps writes them as bare literals
     | st.text(max_size=20)
 )
 _json = st.recursive(
@@ -754,31 +754,47 @@ _json = st.recursive(
     ),
     max_leaves=12,
 )
-_attribute = st.dictionaries(st.sampled_from(["S", "N", "SL", "SDM"]), _json, max_size=3)
+
+
+def _mostly(typed: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
+    """Usually a value of the member's type (to reach the backend), sometimes any JSON."""
+    return st.integers(0, 7).flatmap(lambda n: _json if n == 7 else typed)
+
+
+_id = st.from_regex(r"[a-zA-Z0-9.-]{0,24}", fullmatch=True) | st.text(max_size=12)
+_number = st.floats(allow_nan=False, allow_infinity=False)
+_attribute = st.one_of(
+    st.fixed_dictionaries({"N": _mostly(_number)}),
+    st.fixed_dictionaries({"S": _mostly(st.text(max_size=8))}),
+    st.fixed_dictionaries({"SL": _mostly(st.lists(st.text(max_size=5), max_size=3))}),
+    st.fixed_dictionaries({"SDM": _mostly(st.dictionaries(st.text(max_size=5), _number))}),
+    st.dictionaries(st.sampled_from(["S", "N", "SL", "SDM"]), _json, max_size=3),
+)
 _player = st.fixed_dictionaries(
-    {},
+    {"PlayerId": _mostly(st.from_regex(r"[a-z0-9-]{1,12}", fullmatch=True))},
     optional={
-        "PlayerId": st.text(max_size=10) | _json,
-        "PlayerAttributes": st.dictionaries(st.text(max_size=6), _attribute | _json, max_size=3),
-        "Team": st.sampled_from(["red", "blue"]) | _json,
-        "LatencyInMs": st.dictionaries(st.text(max_size=10), _json, max_size=2) | _json,
+        "PlayerAttributes": _mostly(st.dictionaries(st.text(max_size=6), _attribute, max_size=3)),
+        "Team": _mostly(st.sampled_from(["red", "blue", "green", ""])),
+        "LatencyInMs": _mostly(
+            st.dictionaries(st.sampled_from(["us-east-1", ""]), st.integers(), max_size=2)
+        ),
     },
 )
 _MEMBERS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
-    "StopMatchmaking": {"TicketId": st.text(max_size=12) | _json},
-    "DescribeMatchmaking": {"TicketIds": st.lists(st.text(max_size=12) | _json, max_size=12)},
+    "StopMatchmaking": {"TicketId": _mostly(_id)},
+    "DescribeMatchmaking": {"TicketIds": _mostly(st.lists(_mostly(_id), max_size=12))},
     "StartMatchBackfill": {
-        "TicketId": st.text(max_size=12) | _json,
-        "ConfigurationName": st.just("cfg") | _json,
-        "GameSessionArn": st.just("SESSION") | _json,
-        "Players": st.lists(_player, max_size=3) | _json,
+        "TicketId": _mostly(_id),
+        "ConfigurationName": _mostly(st.just("cfg")),
+        "GameSessionArn": _mostly(st.just("SESSION")),
+        "Players": _mostly(st.lists(_player, max_size=3)),
     },
     "DescribeGameSessions": {
-        "FleetId": st.just("FLEET") | _json,
-        "StatusFilter": st.sampled_from(["ACTIVE", "ERROR"]) | _json,
-        "Limit": st.integers(min_value=-5, max_value=2**40) | _json,
-        "NextToken": st.text(max_size=12) | _json,
-        "Location": _json,
+        "FleetId": _mostly(st.just("FLEET")),
+        "StatusFilter": _mostly(st.sampled_from(["ACTIVE", "ERROR", "active"])),
+        "Limit": _mostly(st.integers(min_value=-5, max_value=2**40)),
+        "NextToken": _mostly(_id),
+        "Location": _mostly(st.sampled_from(["us-east-1", "custom-x"]) | _id),
     },
 }
 
@@ -787,9 +803,10 @@ _MEMBERS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
 def _requests(draw: st.DrawFn) -> tuple[str, Any]:
     operation = draw(st.sampled_from(sorted(_MEMBERS)))
     members = _MEMBERS[operation]
-    if draw(st.integers(0, 9)) == 0:
+    if draw(st.integers(0, 9)) == 9:
         return operation, draw(_json)  # not even an object, sometimes
-    names = draw(st.lists(st.sampled_from(sorted(members)), unique=True))
+    every = not draw(st.booleans())  # the simplest draw (False) sends every member
+    names = sorted(members) if every else draw(st.lists(st.sampled_from(sorted(members))))
     params = {name: draw(members[name]) for name in names}
     params.update(draw(st.dictionaries(st.text(max_size=8), _json, max_size=2)))
     return operation, params
