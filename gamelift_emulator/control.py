@@ -297,12 +297,18 @@ def _parse(body: bytes) -> dict[str, Any]:
     if not body.strip():
         return {}
     try:
-        value = json.loads(body)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        value = json.loads(body, parse_constant=_reject_constant)
+    except RecursionError:
+        raise ControlError("body is nested too deeply") from None
+    except ValueError as error:  # not JSON, not UTF-8, or an integer of > 4300 digits
         raise ControlError(f"body is not valid JSON: {error}") from None
     if not isinstance(value, dict):
         raise ControlError("body must be a JSON object")
     return value
+
+
+def _reject_constant(name: str) -> object:
+    raise ControlError(f"body is not valid JSON: {name} is not a number")
 
 
 def _assign_settings(settings: EmulatorSettings, values: dict[str, Any]) -> None:

@@ -862,3 +862,17 @@ def test_http_client_keep_alive_after_errors(emulator: Emulator) -> None:
             response.read()
     finally:
         connection.close()
+
+
+@pytest.mark.parametrize(
+    "body",
+    [nested(100_000), b'{"seconds": ' + b"9" * 5000 + b"}", b'{"stop_delay_ms": NaN}', b"\xff"],
+)
+def test_control_api_refuses_hostile_bodies_with_400(emulator: Emulator, body: bytes) -> None:
+    """The control API answers 400 {"error"} to deep, huge-number, NaN or non-UTF-8 bodies."""
+    data = b"POST /_emulator/settings HTTP/1.1\r\nContent-Length: %d\r\n\r\n%s" % (len(body), body)
+    answer = exchange(emulator.port, data)
+    assert answer.status == 400, answer
+    assert set(answer.json()) == {"error"}
+    assert answer.headers["x-amzn-requestid"]
+    assert emulator.control.settings()["stop_delay_ms"] >= 0
