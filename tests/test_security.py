@@ -10,10 +10,12 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import base64
 import io
 import json
+import re
 from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
@@ -21,10 +23,12 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+import botocore.session
 import pulumi
 import pulumi.dynamic
 import pytest
 from backfill_ticket_helpers import engine_outputs
+from botocore import xform_name
 from conftest import gamelift_client
 from emulator_helpers import seed_configuration
 from guard_helpers import isolate_aws_env
@@ -371,9 +375,7 @@ def test_no_credential_or_player_id_leaks_through_the_plugin(canary: Canary) -> 
         )
         _ticket_lifecycle(host, adopted, evidence)
         canary.session()
-        _guard_lifecycle(
-            host, _guard(fleet_ids=[canary.fleet_id], endpoint_url=endpoint), evidence
-        )
+        _guard_lifecycle(host, _guard(fleet_ids=[canary.fleet_id], endpoint_url=endpoint), evidence)
 
         # Failure paths: refused starts, a delete and a drain that time out.
         for configuration, game_session in [
@@ -434,7 +436,9 @@ def test_wrong_secret_is_a_clear_auth_error_through_the_plugin(
     evidence = Evidence()
     with _plugin() as host:
         ticket = host.check(TICKET_URN, {}, _ticket(ticket_id="t-1", endpoint_url=endpoint))
-        guard = host.check(GUARD_URN, {}, _guard(fleet_ids=[canary.fleet_id], endpoint_url=endpoint))
+        guard = host.check(
+            GUARD_URN, {}, _guard(fleet_ids=[canary.fleet_id], endpoint_url=endpoint)
+        )
         errors = [
             evidence.error(lambda: host.create(TICKET_URN, ticket.inputs)),
             evidence.error(lambda: host.create(GUARD_URN, guard.inputs)),
@@ -506,3 +510,111 @@ def test_cli_output_holds_no_credential_or_player_id(canary: Canary) -> None:
             texts += [stdout, stderr]
     evidence = Evidence(texts=texts)
     evidence.assert_clean(canary.player_ids())
+
+
+# -- least-privilege IAM policy ------------------------------------------------------------
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+POLICY_PATH = PROJECT_DIR / "docs" / "iam-policy.json"
+README_IAM_PATH = PROJECT_DIR / "docs" / "README-iam.md"
+
+
+def _operations_by_method() -> dict[str, str]:
+    """GameLift's operations keyed by their boto3 method (and paginator) name."""
+    model = botocore.session.get_session().get_service_model("gamelift")
+    return {xform_name(name): name for name in model.operation_names}
+
+
+def statically_called_operations() -> set[str]:
+    """GameLift operations the shipped code calls: ``<obj>.<op_method>(...)`` and
+    ``<obj>.get_paginator("<op_method>")`` anywhere under providers/."""
+    operations = _operations_by_method()
+    found: set[str] = set()
+    for path in sorted((PROJECT_DIR / "providers").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
+                continue
+            method = node.func.attr
+            if method == "get_paginator":
+                argument = node.args[0]
+                assert isinstance(argument, ast.Constant), f"{path}: a computed paginator name"
+                found.add(operations[str(argument.value)])
+            elif method in operations:
+                found.add(operations[method])
+    return found
+
+
+def policy_actions() -> set[str]:
+    """The GameLift actions docs/iam-policy.json allows (it allows nothing else)."""
+    policy = json.loads(POLICY_PATH.read_text())
+    actions: set[str] = set()
+    for statement in policy["Statement"]:
+        assert statement["Effect"] == "Allow"
+        assert set(statement) <= {"Sid", "Effect", "Action", "Resource"}
+        for action in statement["Action"]:
+            service, _, name = action.partition(":")
+            assert service == "gamelift", action
+            assert "*" not in name, action
+            actions.add(name)
+    return actions
+
+
+def test_iam_policy_allows_exactly_the_operations_the_code_calls() -> None:
+    """The policy's actions equal the GameLift operations found in providers/ (AST), with
+    nothing missing and nothing more."""
+    called = statically_called_operations()
+    assert "StopMatchmaking" in called  # the derivation finds calls at all
+    assert policy_actions() == called
+
+
+def test_iam_policy_matches_the_operations_seen_by_the_emulator(
+    emulator: Emulator, gamelift: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A create/read/update/delete of both resources and a CLI stop, drain and status call,
+    as the emulator counts them, exactly the operations of the policy."""
+    isolate_aws_env(monkeypatch, tmp_path)
+    control = emulator.control
+    endpoint = emulator.endpoint_url
+    seed_configuration(gamelift, "cfg", backfill_mode="MANUAL")
+    seed_configuration(gamelift, "auto", backfill_mode="AUTOMATIC")
+    fleet = control.create_fleet()["fleet_id"]
+    before = control.calls()
+    where = {"region": REGION, "endpoint_url": endpoint, "stop_timeout_seconds": 30}
+
+    tickets = BackfillTicketProvider()
+    news = {
+        "configuration_name": "cfg",
+        "game_session_arn": control.create_game_session(fleet, "cfg", 2, 8)["GameSessionId"],
+        **where,
+    }
+    created = tickets.create(tickets.check({}, news).inputs)
+    tickets.read(created.id, created.outs)
+    updated = tickets.update(created.id, created.outs, {**news, "stop_timeout_seconds": 20})
+    tickets.delete(created.id, updated.outs)
+
+    guards = BackfillGuardProvider()
+    control.create_game_session(fleet, "auto", 2, 8)
+    guard_news = guards.check({}, {"fleet_ids": [fleet], **where}).inputs
+    guard = guards.create(guard_news)
+    guards.read(guard.id, guard.outs)
+    guard_outs = guards.update(guard.id, guard.outs, {**guard_news, "max_concurrency": 2}).outs
+    guards.delete(guard.id, guard_outs)
+
+    auto = control.create_game_session(fleet, "auto", 2, 8)["auto_backfill_ticket_id"]
+    common = ["--region", REGION, "--endpoint-url", endpoint, "--json"]
+    assert _run_cli("status", auto, *common)[0] == 7
+    assert _run_cli("stop", auto, *common)[0] == 0
+    control.create_game_session(fleet, "auto", 2, 8)
+    assert _run_cli("drain", "--fleet-id", fleet, *common)[0] == 0
+    clear_client_cache()
+
+    after = control.calls()
+    seen = {op for op, count in after.items() if count > before.get(op, 0)}
+    assert seen == policy_actions() == statically_called_operations()
+
+
+def test_readme_iam_section_holds_the_policy_verbatim() -> None:
+    """docs/README-iam.md carries docs/iam-policy.json, character for character."""
+    readme = README_IAM_PATH.read_text()
+    blocks = re.findall(r"```json\n(.*?)```", readme, flags=re.DOTALL)
+    assert blocks == [POLICY_PATH.read_text()]
