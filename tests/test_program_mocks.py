@@ -7,6 +7,7 @@ engine uses to order deletes, and so what makes backfill go first on `pulumi des
 
 from __future__ import annotations
 
+import asyncio
 import json
 import runpy
 from collections.abc import Iterator, Mapping
@@ -173,8 +174,16 @@ class ProgramRunner:
 @pytest.fixture
 def run_program() -> Iterator[ProgramRunner]:
     """A program runner; the global config and runtime settings it sets are reset after,
-    so that later tests see the SDK as they would have without this one."""
+    so that later tests see the SDK as they would have without this one.
+
+    The SDK's mocks run on the thread's current event loop; an earlier `asyncio.run`
+    anywhere in the session leaves the main thread with none, so each run gets its own.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     yield ProgramRunner()
+    asyncio.set_event_loop(None)
+    loop.close()
     pulumi.runtime.set_all_config({})
     settings.reset_options(
         project="project",
