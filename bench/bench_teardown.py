@@ -59,6 +59,7 @@ sys.path.insert(0, str(ROOT / "tests"))  # plugin_host lives with the tests
 
 from plugin_host import (  # noqa: E402
     PLUGIN_MAX_CONCURRENT_CALLS,
+    PluginError,
     PluginHost,
     make_urn,
     program_inputs,
@@ -104,6 +105,13 @@ class Options:
         """The fastest any drain can go: one cancellation delay, or N StopMatchmaking
         calls at the throttled rate, whichever is longer."""
         return max(self.stop_delay_ms / 1000.0, tickets / self.throttle_rate)
+
+    def strict_bound(self, tickets: int) -> float:
+        """The exact lower bound, a little under the floor: the bucket starts full, so the
+        last accepted stop comes (N - burst) / rate in, and its cancel lands one delay later."""
+        return max(0.0, tickets - self.throttle_burst) / self.throttle_rate + (
+            self.stop_delay_ms / 1000.0
+        )
 
 
 QUICK = Options(
@@ -374,7 +382,7 @@ def guard_drain(account: Account, home: Path, sessions: int, *, throttled: bool)
         try:
             destroy(host, guard)
         except Exception as exc:  # reported as a failure, not hidden
-            error = f"{type(exc).__name__}: {str(exc)[-300:]}"
+            error = _reason(exc)
         seconds = time.perf_counter() - started
         calls = dict(account.calls() - before)
         peak = memory_kb(host.pid, "VmHWM")
@@ -467,7 +475,8 @@ def many_guards(account: Account, home: Path, retry_mode: str) -> Crowd:
                 destroy(hosts[i], guards[i])
             except Exception as exc:
                 with lock:
-                    failures.append(f"guard-{i}: {type(exc).__name__}: {str(exc)[-300:]}")
+                    failures.append(f"guard-{i} after {time.perf_counter() - started:.1f} s: ")
+                    failures[-1] += _reason(exc)
             durations[i] = time.perf_counter() - started
 
         seconds = timed(lambda: parallel_map(one, range(len(fleets)), len(fleets)))
@@ -529,7 +538,7 @@ def run(options: Options, say: Callable[[str], None] = print) -> Report:
                     n,
                     drain.seconds,
                     "measured",
-                    _vs_floor(drain.seconds, options.floor(n)),
+                    _vs_floor(drain.seconds, options, n),
                     _drain_notes(drain),
                 )
             )
@@ -549,7 +558,7 @@ def run(options: Options, say: Callable[[str], None] = print) -> Report:
                     total,
                     crowd.seconds,
                     "measured",
-                    _vs_floor(crowd.seconds, options.floor(total)),
+                    _vs_floor(crowd.seconds, options, total),
                     notes,
                 )
             )
@@ -570,8 +579,18 @@ def _faster(seconds: float, guard: float) -> str:
     return f"guard {seconds / guard:.1f}x faster"
 
 
-def _vs_floor(seconds: float, floor: float) -> str:
-    return f"{seconds / floor:.2f}x floor ({floor:.1f} s)"
+def _vs_floor(seconds: float, options: Options, tickets: int) -> str:
+    floor, strict = options.floor(tickets), options.strict_bound(tickets)
+    return (
+        f"{seconds / floor:.2f}x floor ({floor:.1f} s); "
+        f"{seconds / strict:.2f}x strict bound ({strict:.1f} s)"
+    )
+
+
+def _reason(exc: Exception) -> str:
+    """The provider's own message (last line of the plugin's traceback), shortened."""
+    message = exc.provider_message if isinstance(exc, PluginError) else str(exc)
+    return f"{type(exc).__name__}: {message[:300]}"
 
 
 def _drain_notes(drain: Drain) -> str:
