@@ -8,7 +8,10 @@ moving it breaks the destroy of existing stacks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -37,7 +40,8 @@ from providers.core.tickets import (
     start_backfill,
     stop_and_wait,
 )
-from providers.core.validation import check_endpoint_url, validate_inputs
+from providers.core.validation import check_endpoint_url, check_value, member_shape, validate_inputs
+from providers.core.waiters import DESCRIBE_BATCH, is_active
 
 # Output names a stack can read. Inputs are stored back resolved (region and endpoint
 # included) so that destroy talks to the same place from any machine.
@@ -54,6 +58,13 @@ OUTPUT_NAMES = ("status", "status_reason", "configuration_arn", "start_time")
 # Inputs that define the ticket: a change replaces it, the old ticket stopped first
 # (GameLift keeps one active backfill per game session). The others update in place.
 REPLACE_KEYS = ("configuration_name", "game_session_arn", "players", "ticket_id", "region")
+# Program-side input (not an output, never diffed): the ticket ID to start when the user
+# gives no `ticket_id`, derived from the stack, the resource name and the identity inputs,
+# so that a create retried after a crash finds the ticket it started (see `_start_derived`).
+DERIVED_KEY = "derived_ticket_id"
+# Suffixes tried after the derived ID itself: a replacement or a retry whose earlier ticket
+# already ended takes the next free one (GameLift remembers an ended ticket's ID a while).
+MAX_DERIVED_SUFFIX = 20
 # The core's default, justified in providers/core/tickets.py: the longest acceptance wait
 # (600 s) plus an asynchronous cancel and a placement.
 DEFAULT_TIMEOUT = int(DEFAULT_STOP_TIMEOUT_SECONDS)
@@ -83,7 +94,8 @@ class BackfillTicketArgs:
 
     ticket_id: pulumi.Input[str] | None
     """ID of the ticket to start (a new ticket gets this ID) or, alone, to adopt.
-    Generated when omitted."""
+    When omitted, derived from the stack, the resource name and the inputs that replace
+    the ticket, so a create retried after a crash adopts the ticket it started."""
 
     region: pulumi.Input[str] | None
     """AWS region. Defaults to the stack's `aws:region`, then the environment/profile.
@@ -257,6 +269,102 @@ def _adopt(client: Any, inputs: Mapping[str, Any], region: str) -> dict[str, Any
     return ticket
 
 
+def derive_ticket_id(
+    project: str, stack: str, resource_name: str, identity: Mapping[str, Any]
+) -> str:
+    """A TicketId that is the same for every run of this resource with these inputs.
+
+    ``identity`` holds the inputs that replace the ticket when they change (configuration,
+    game session, players, region, as the program gives them), so a replacement for a
+    change gets another ID. Readable prefix from the resource name, then 24 hex digits of
+    SHA-256 over everything; at most 100 characters (room for a ``-N`` suffix).
+    """
+    material = json.dumps(
+        [project, stack, resource_name, identity],
+        sort_keys=True,
+        separators=(",", ":"),
+        default=str,
+    )
+    digest = hashlib.sha256(material.encode()).hexdigest()[:24]
+    readable = re.sub(r"[^a-zA-Z0-9-]+", "-", resource_name).strip("-")[:60] or "ticket"
+    return f"pulumi-{readable}-{digest}"
+
+
+def _candidates(derived: str) -> list[str]:
+    return [derived] + [f"{derived}-{n}" for n in range(1, MAX_DERIVED_SUFFIX + 1)]
+
+
+def _resumable(ticket: Mapping[str, Any], inputs: Mapping[str, Any]) -> bool:
+    """An active ticket of this configuration (and of this game session and these players,
+    where the ticket shows them): the one an earlier attempt of this create started.
+
+    DescribeMatchmaking does not return a backfill ticket's game session before placement;
+    the session is part of the derived ID itself, so the configuration is the check left.
+    """
+    if not is_active(ticket.get("Status")):
+        return False
+    if not same_configuration(ticket.get("ConfigurationArn"), inputs["configuration_name"]):
+        return False
+    shown = (ticket.get("GameSessionConnectionInfo") or {}).get("GameSessionArn")
+    if shown and inputs.get("game_session_arn") and shown != inputs["game_session_arn"]:
+        return False
+    wanted = inputs.get("players")
+    if wanted:
+        return {p.get("PlayerId") for p in ticket.get("Players", [])} == {
+            p.get("PlayerId") for p in wanted
+        }
+    return True
+
+
+def _start_derived(
+    client: Any,
+    inputs: Mapping[str, Any],
+    derived: str,
+    on_started: Callable[[dict[str, Any]], None],
+) -> None:
+    """Adopt the ticket an interrupted create started under the derived ID, or start one.
+
+    The derived ID, then ``-1``, ``-2``... in order: the first one GameLift does not know is
+    started; an active one for the same configuration and game session is the ticket an
+    earlier attempt of this create started (its answer lost to a crash) and is adopted
+    instead of leaving it orphaned; a final one (a replaced ticket that was stopped, an
+    earlier attempt's ticket that has ended) or another's is skipped.
+    """
+    candidates = _candidates(derived)
+    known: dict[str, dict[str, Any]] = {}
+    for index, candidate in enumerate(candidates):
+        if index % DESCRIBE_BATCH == 0:  # one DescribeMatchmaking per 10 candidates
+            known = describe_tickets(client, candidates[index : index + DESCRIBE_BATCH])
+        ticket = known.get(candidate)
+        if ticket is None:
+            start_backfill(
+                client,
+                configuration_name=inputs["configuration_name"],
+                game_session_arn=inputs.get("game_session_arn"),
+                players=inputs.get("players"),
+                ticket_id=candidate,
+                on_started=on_started,
+            )
+            return
+        if _resumable(ticket, inputs):
+            pulumi.log.info(
+                f"backfill ticket {candidate} was started by an interrupted create of this "
+                "resource: adopting it instead of starting another"
+            )
+            on_started(ticket)
+            return
+    raise InputError(
+        [
+            Failure(
+                "ticket_id",
+                f"the derived ticket IDs {derived} to {candidates[-1]} are all taken by "
+                "tickets that ended recently; set `ticket_id` or retry once GameLift has "
+                "forgotten them",
+            )
+        ]
+    )
+
+
 class BackfillTicketProvider(ResourceProvider):
     """Translates Pulumi's check/diff/create/read/update/delete into the shared core.
 
@@ -277,6 +385,13 @@ class BackfillTicketProvider(ResourceProvider):
         inputs, failures = validate_inputs(_inputs(news), is_unknown)
         failures += _mode_failures(inputs)
         inputs.setdefault("stop_timeout_seconds", DEFAULT_TIMEOUT)
+        derived = news.get(DERIVED_KEY)
+        if derived is not None:
+            inputs[DERIVED_KEY] = derived
+            if not is_unknown(derived):
+                failures += check_value(
+                    derived, member_shape("StartMatchBackfill", "TicketId"), DERIVED_KEY
+                )
         if "region" not in inputs:
             try:
                 inputs["region"] = resolve_region(None, self._stack_region)
@@ -326,6 +441,7 @@ class BackfillTicketProvider(ResourceProvider):
             "stop_timeout_seconds": inputs.get("stop_timeout_seconds", DEFAULT_TIMEOUT),
         }
         outs: dict[str, Any] = {}
+        derived = props.get(DERIVED_KEY)
         if _adopting(inputs):
             ticket = _adopt(client, inputs, region)
             outs = _outputs(inputs, ticket, where)
@@ -335,6 +451,9 @@ class BackfillTicketProvider(ResourceProvider):
             def on_started(ticket: dict[str, Any]) -> None:
                 outs.update(_outputs(inputs, ticket, where))
 
+            if "ticket_id" not in inputs and isinstance(derived, str) and derived:
+                _start_derived(client, inputs, derived, on_started)
+                return CreateResult(outs["ticket_id"], outs)
             start_backfill(
                 client,
                 configuration_name=inputs["configuration_name"],
@@ -413,6 +532,19 @@ class BackfillTicket(Resource, module="gamelift", name="BackfillTicket"):
             # The engine stores inputs as the program gives them (additional_secret_outputs
             # covers outputs only): player IDs must be secret in the state's inputs too.
             props["players"] = pulumi.Output.secret(args.players)
+        if args.ticket_id is None:
+            # The provider never sees the URN: the stable ID is derived here (docstring of
+            # `derive_ticket_id`); secret players make it secret, which is harmless.
+            project, stack = pulumi.get_project(), pulumi.get_stack()
+            identity = pulumi.Output.all(
+                configuration_name=args.configuration_name,
+                game_session_arn=args.game_session_arn,
+                players=args.players,
+                region=args.region,
+            )
+            props[DERIVED_KEY] = identity.apply(
+                lambda given: derive_ticket_id(project, stack, resource_name, given)
+            )
         super().__init__(
             BackfillTicketProvider(),
             resource_name,
