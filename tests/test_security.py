@@ -19,6 +19,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -393,7 +394,7 @@ def test_no_credential_or_player_id_leaks_through_the_plugin(canary: Canary) -> 
                     ticket_id="canary-refused",
                 ),
             )
-            evidence.error(lambda news=refused.inputs: host.create(TICKET_URN, news))
+            evidence.error(partial(host.create, TICKET_URN, refused.inputs))
         placing = canary.session()["auto_backfill_ticket_id"]
         canary.emulator.control.set_ticket_status(placing, "PLACING")
         stuck = host.check(TICKET_URN, {}, _ticket(ticket_id=placing, endpoint_url=endpoint))
@@ -588,17 +589,19 @@ def test_iam_policy_matches_the_operations_seen_by_the_emulator(
         **where,
     }
     created = tickets.create(tickets.check({}, news).inputs)
-    tickets.read(created.id, created.outs)
-    updated = tickets.update(created.id, created.outs, {**news, "stop_timeout_seconds": 20})
-    tickets.delete(created.id, updated.outs)
+    outs = created.outs or {}
+    tickets.read(created.id, outs)
+    updated = tickets.update(created.id, outs, {**news, "stop_timeout_seconds": 20})
+    tickets.delete(created.id, updated.outs or {})
 
     guards = BackfillGuardProvider()
     control.create_game_session(fleet, "auto", 2, 8)
     guard_news = guards.check({}, {"fleet_ids": [fleet], **where}).inputs
     guard = guards.create(guard_news)
-    guards.read(guard.id, guard.outs)
-    guard_outs = guards.update(guard.id, guard.outs, {**guard_news, "max_concurrency": 2}).outs
-    guards.delete(guard.id, guard_outs)
+    guard_outs = guard.outs or {}
+    guards.read(guard.id, guard_outs)
+    updated = guards.update(guard.id, guard_outs, {**guard_news, "max_concurrency": 2})
+    guards.delete(guard.id, updated.outs or {})
 
     auto = control.create_game_session(fleet, "auto", 2, 8)["auto_backfill_ticket_id"]
     common = ["--region", REGION, "--endpoint-url", endpoint, "--json"]

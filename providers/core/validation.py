@@ -51,7 +51,8 @@ def member_shape(operation: str, member: str) -> Shape:
 
 
 def _is_whole(value: float) -> bool:
-    return math.isfinite(value) and value == int(value)
+    # An int is whole even when too large for a float (float(10**400) raises).
+    return isinstance(value, int) or (math.isfinite(value) and value == int(value))
 
 
 def check_value(value: Any, shape: Shape, path: str, is_unknown: Unknown = _never) -> list[Failure]:
@@ -76,7 +77,7 @@ def check_value(value: Any, shape: Shape, path: str, is_unknown: Unknown = _neve
     if kind in ("integer", "long", "double", "float"):
         if isinstance(value, bool) or not isinstance(value, int | float):
             return [Failure(path, "must be a number")]
-        if kind in ("integer", "long") and not _is_whole(float(value)):
+        if kind in ("integer", "long") and not _is_whole(value):
             return [Failure(path, "must be a whole number")]
         if "min" in meta and value < meta["min"]:
             return [Failure(path, f"must be at least {meta['min']}")]
@@ -203,13 +204,18 @@ def check_region(value: Any, field: str = "region") -> list[Failure]:
     return []
 
 
+def _is_number(value: float) -> bool:
+    """Finite; any int is (math.isfinite raises on one too large for a float)."""
+    return isinstance(value, int) or math.isfinite(value)
+
+
 def normalize_number(
     value: Any, field: str, *, minimum: float, maximum: float, integer: bool = False
 ) -> tuple[float | int | None, list[Failure]]:
     """A positive number within bounds; whole floats (gRPC turns 60 into 60.0) become ints."""
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+    if isinstance(value, bool) or not isinstance(value, int | float) or not _is_number(value):
         return None, [Failure(field, "must be a number")]
-    if integer and not _is_whole(float(value)):
+    if integer and not _is_whole(value):
         return None, [Failure(field, "must be a whole number")]
     if not minimum <= value <= maximum:
         return None, [Failure(field, f"must be between {minimum:g} and {maximum:g}")]
