@@ -68,7 +68,15 @@ class _ArgumentError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    """An ArgumentParser that raises, so a usage error can be put in the JSON envelope."""
+    """An ArgumentParser that raises, so a usage error can be put in the JSON envelope.
+
+    Abbreviations are off: `--js` must not quietly mean `--json` for argparse while the
+    envelope logic, which looks for the exact option, prints text.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise _ArgumentError(message)

@@ -235,6 +235,7 @@ def test_common_options_before_or_after_arguments(
         (["status"], "TICKET_ID"),
         (["stop", "T", "--timeout", "soon"], "--timeout"),
         (["reboot", "T"], "reboot"),
+        (["stop", "T", "--time", "5"], "--time"),
         ([], "command"),
     ],
 )
