@@ -39,6 +39,7 @@ from typing import ClassVar
 
 __all__ = [
     "ERRORS_BY_CODE",
+    "AccessDeniedException",
     "ConflictException",
     "FleetCapacityExceededException",
     "GameLiftError",
@@ -106,6 +107,13 @@ class UnsupportedRegionException(GameLiftError):
 
 class UnauthorizedException(GameLiftError):
     code = "UnauthorizedException"
+
+
+class AccessDeniedException(GameLiftError):
+    """What AWS answers when IAM denies the operation (for fault injection)."""
+
+    code = "AccessDeniedException"
+    default_message = "User is not authorized to perform this operation."
 
 
 class InvalidFleetStatusException(GameLiftError):
@@ -180,6 +188,7 @@ ERRORS_BY_CODE: dict[str, type[GameLiftError]] = {
         ThrottlingException,
         UnsupportedRegionException,
         UnauthorizedException,
+        AccessDeniedException,
         InvalidFleetStatusException,
         InvalidGameSessionStatusException,
         IdempotentParameterMismatchException,
