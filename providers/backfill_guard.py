@@ -36,6 +36,7 @@ from providers.core.tickets import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_STOP_TIMEOUT_SECONDS,
     ProgressEvent,
+    ProgressTally,
 )
 from providers.core.validation import check_endpoint_url, validate_inputs
 
@@ -312,38 +313,32 @@ class _DrainLog:
 
     def __init__(self, settings: GuardSettings) -> None:
         self.prefix = f"BackfillGuard ({', '.join(settings.fleet_ids)} in {settings.region})"
-        self.found = 0
-        self.already_final = 0
-        self.stopped = 0
-        self.pending: set[str] = set()
+        self.tally = ProgressTally()
         self.last_progress = time.monotonic()
 
     def on_event(self, event: ProgressEvent) -> None:
         """Count each event; log once per pass and at most every few seconds while waiting."""
-        if event.kind == "found":
-            self.found += event.count
-        elif event.kind == "stopping" and event.ticket_id:
-            self.pending.add(event.ticket_id)
-        elif event.kind in ("stopped", "already_final"):
-            if event.ticket_id in self.pending:
-                self.pending.discard(event.ticket_id)
-                self.stopped += event.kind == "stopped"
-            self.already_final += event.kind == "already_final"
+        self.tally.count(event)
+        if event.kind in ("stopped", "already_final"):
             self._maybe_progress()
         elif event.kind == "fleet_missing":
             pulumi.log.warn(f"{self.prefix}: fleet {event.fleet_id} not found: nothing to drain")
         elif event.kind == "remaining":
+            tally = self.tally
             pulumi.log.info(
-                f"{self.prefix}: {self.found} active backfill ticket(s) found so far, "
-                f"{self.stopped} stopped, {self.already_final} already final, "
+                f"{self.prefix}: {tally.found} active backfill ticket(s) found so far, "
+                f"{tally.stopped} stopped, {tally.already_final} already final, "
                 f"{event.count} remaining"
             )
 
     def _maybe_progress(self) -> None:
         now = time.monotonic()
-        if self.pending and now - self.last_progress >= PROGRESS_EVERY_SECONDS:
+        tally = self.tally
+        if tally.pending and now - self.last_progress >= PROGRESS_EVERY_SECONDS:
             self.last_progress = now
-            pulumi.log.info(f"{self.prefix}: {self.stopped} stopped, {len(self.pending)} remaining")
+            pulumi.log.info(
+                f"{self.prefix}: {tally.stopped} stopped, {len(tally.pending)} remaining"
+            )
 
     def done(self, report: DrainReport) -> None:
         """The summary of a drain that left nothing active."""

@@ -42,6 +42,7 @@ from providers.core.tickets import (
     GONE,
     OnEvent,
     ProgressEvent,
+    ProgressTally,
     describe_tickets,
     stop_and_wait,
 )
@@ -213,25 +214,13 @@ class Progress:
         self.stream = stream
         self.enabled = stream.isatty()
         self.label = label
-        self.found = 0
-        self.stopped = 0
-        self.already_final = 0
-        self.remaining = 0
-        self.pending: set[str] = set()
+        self.tally = ProgressTally()
         self.shown_at = 0.0
         self.shown = False
 
     def on_event(self, event: ProgressEvent) -> None:
         """Count the event and redraw at most every PROGRESS_INTERVAL_SECONDS."""
-        if event.kind == "found":
-            self.found += event.count
-        elif event.kind == "stopping" and event.ticket_id:
-            self.pending.add(event.ticket_id)
-        elif event.kind in ("stopped", "already_final"):
-            if event.ticket_id in self.pending:
-                self.pending.discard(event.ticket_id)
-                self.stopped += event.kind == "stopped"
-            self.already_final += event.kind == "already_final"
+        self.tally.count(event)
         self.draw()
 
     def draw(self, force: bool = False) -> None:
@@ -240,10 +229,11 @@ class Progress:
         if not self.enabled or (not force and now - self.shown_at < PROGRESS_INTERVAL_SECONDS):
             return
         self.shown_at, self.shown = now, True
-        found = f"{self.found} found, " if self.label == "drain" else ""
+        tally = self.tally
+        found = f"{tally.found} found, " if self.label == "drain" else ""
         self.stream.write(
-            f"\r{self.label}: {found}{self.stopped} stopped, "
-            f"{self.already_final} already final, {len(self.pending)} remaining   "
+            f"\r{self.label}: {found}{tally.stopped} stopped, "
+            f"{tally.already_final} already final, {len(tally.pending)} remaining   "
         )
         self.stream.flush()
 

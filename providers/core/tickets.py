@@ -88,6 +88,32 @@ class ProgressEvent:
 OnEvent = Callable[[ProgressEvent], None]
 
 
+@dataclass
+class ProgressTally:
+    """Running counts of a stop or a drain, from its events: what a progress display shows.
+
+    A ticket counts as stopped (or already final) only once it was submitted for stopping,
+    so a display never runs ahead of what was really seen ended.
+    """
+
+    found: int = 0
+    stopped: int = 0
+    already_final: int = 0
+    pending: set[str] = field(default_factory=set)
+
+    def count(self, event: ProgressEvent) -> None:
+        """Take one event into the counts."""
+        if event.kind == "found":
+            self.found += event.count
+        elif event.kind == "stopping" and event.ticket_id:
+            self.pending.add(event.ticket_id)
+        elif event.kind in ("stopped", "already_final"):
+            if event.ticket_id in self.pending:
+                self.pending.discard(event.ticket_id)
+                self.stopped += event.kind == "stopped"
+            self.already_final += event.kind == "already_final"
+
+
 def _ignore(_: ProgressEvent) -> None:
     pass
 
