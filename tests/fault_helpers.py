@@ -32,7 +32,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
 
 Action = Literal["reset", "reset_after", "hang"]
-Callback = Callable[[dict[str, Any]], None]
+Callback = Callable[[dict[str, Any]], object]
 HANG_LIMIT_SECONDS = 30.0
 UPSTREAM_TIMEOUT_SECONDS = 30.0
 # Answer headers the proxy's own HTTP layer writes (or that would be wrong relayed).
@@ -100,10 +100,10 @@ class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 (stdlib name)
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
-    def do_POST(self) -> None:  # noqa: N802 (stdlib name)
+    def do_POST(self) -> None:
         proxy = self.server.proxy
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
         operation = (self.headers.get("X-Amz-Target") or "").rpartition(".")[2]

@@ -1,4 +1,4 @@
-"""The fault matrix: BackfillTicket and BackfillGuard deletes, through the real plugin, under faults.
+"""The fault matrix: BackfillTicket and BackfillGuard deletes through the real plugin, under faults.
 
 Every row ends one of two ways, and the tests assert which:
 
@@ -50,7 +50,8 @@ GUARD_URN = make_urn("guard", type_token(BackfillGuard))
 MANUAL = "manual"  # MANUAL-backfill configuration of BackfillTicket rows
 AUTO = "cfg"  # AUTOMATIC-backfill configuration (World's) of BackfillGuard rows
 GUARD_SESSIONS = 3
-STOP_TIMEOUT = 3  # seconds: every row that waits out a deadline waits this long
+STOP_TIMEOUT = 30  # seconds: rows expected to succeed never get near it
+DEADLINE = 2  # seconds: stop_timeout_seconds of rows that wait out the deadline
 SECRET = "wrong-secret-do-not-log"
 
 
@@ -184,11 +185,11 @@ def subject(world: World, target: Target) -> list[str]:
 
 @pytest.mark.parametrize("kind", KINDS)
 def test_throttling_bursts(host: PluginHost, world: World, proxy: FaultProxy, kind: Kind) -> None:
-    """Token buckets of burst 1 at 2 calls/s (already spent) throttle the delete; botocore's
-    backoff absorbs it within a 30 s stop_timeout_seconds and the delete succeeds."""
-    target = create(host, world, proxy, kind, stop_timeout=30)
+    """Token buckets of burst 1 at 5 calls/s (already spent) throttle the delete; botocore's
+    backoff absorbs it and the delete succeeds."""
+    target = create(host, world, proxy, kind)
     operations = ["StopMatchmaking", "DescribeMatchmaking", "DescribeGameSessions"]
-    world.control.faults(seed=1, throttle={"rate": 2, "burst": 1}, operations=operations)
+    world.control.faults(seed=1, throttle={"rate": 5, "burst": 1}, operations=operations)
     with pytest.raises(world.gamelift.exceptions.NotFoundException):
         world.gamelift.stop_matchmaking(TicketId="spend-the-token")
     target.delete(host)
@@ -237,10 +238,11 @@ def test_server_stops_answering_stop_matchmaking(
 ) -> None:
     """StopMatchmaking never answered: the delete fails at its deadline naming the tickets;
     once the server answers again a second delete succeeds."""
-    target = create(host, world, proxy, kind)
+    target = create(host, world, proxy, kind, stop_timeout=DEADLINE)
     proxy.fault("hang", ["StopMatchmaking"])
     message = failed_delete(host, target, "StopTimeoutError", target.tickets)
     assert "StopMatchmaking unanswered" in message
+    assert "GameLift did not answer StopMatchmaking" in message
     proxy.clear()
     target.delete(host)
     assert_nothing_active(world)
@@ -255,11 +257,12 @@ def test_endpoint_down(host: PluginHost, world: World, proxy: FaultProxy, kind: 
     (StopTimeoutError, "StopMatchmaking unanswered"); a guard's first listing runs out of
     retries (EndpointError naming the fleet and the endpoint).
     """
-    target = create(host, world, proxy, kind)
+    target = create(host, world, proxy, kind, stop_timeout=DEADLINE)
     proxy.down()
     if kind == "ticket":
         message = failed_delete(host, target, "StopTimeoutError", target.tickets)
-        assert "StopMatchmaking unanswered" in message
+        assert "GameLift did not answer StopMatchmaking" in message
+        assert "endpoint_url" in message
     else:
         message = failed_delete(host, target, "EndpointError", [world.fleet_id])
         assert proxy.endpoint_url in message
@@ -281,7 +284,8 @@ def test_wrong_secret(
     env = plugin_env(tmp_path, AWS_SECRET_ACCESS_KEY=SECRET)
     with PluginHost(config={"aws:region": REGION}, env=env) as wrong:
         message = failed_delete(wrong, target, "AuthError", subject(world, target))
-        assert SECRET not in message and SECRET not in wrong.stderr
+        assert SECRET not in message
+        assert SECRET not in wrong.stderr
     target.delete(host)
     assert_nothing_active(world)
 
@@ -315,16 +319,15 @@ def test_access_denied(
     target = create(host, world, proxy, kind)
     world.control.faults(error_rate=1.0, error_codes=[code])
     message = failed_delete(host, target, "AuthError", subject(world, target))
-    assert code in message and "gamelift:" in message
+    assert code in message
+    assert "gamelift:" in message
     world.control.clear_faults()
     target.delete(host)
     assert_nothing_active(world)
 
 
 @pytest.mark.parametrize("kind", KINDS)
-def test_unsupported_region(
-    host: PluginHost, world: World, proxy: FaultProxy, kind: Kind
-) -> None:
+def test_unsupported_region(host: PluginHost, world: World, proxy: FaultProxy, kind: Kind) -> None:
     """UnsupportedRegionException fails the delete with UnsupportedRegionError naming the
     region; a second delete succeeds once GameLift answers."""
     target = create(host, world, proxy, kind)
@@ -347,7 +350,7 @@ def test_ticket_moves_while_being_stopped(
     """A ticket that moves right after its StopMatchmaking was accepted: a final status ends
     the delete successfully; PLACING fails it at the deadline naming the ticket, and a second
     delete succeeds once the placement ended."""
-    target = create(host, world, proxy, kind)
+    target = create(host, world, proxy, kind, stop_timeout=DEADLINE)
     moved: list[str] = []
 
     def move(request: dict[str, Any]) -> None:
@@ -374,7 +377,7 @@ def test_stop_answered_not_found_while_still_described(
 ) -> None:
     """StopMatchmaking answers NotFound for tickets DescribeMatchmaking still shows: the delete
     fails at the deadline naming them (never reports them gone); a second delete succeeds."""
-    target = create(host, world, proxy, kind)
+    target = create(host, world, proxy, kind, stop_timeout=DEADLINE)
     world.control.faults(
         error_rate=1.0, error_codes=["NotFoundException"], operations=["StopMatchmaking"]
     )
@@ -478,4 +481,3 @@ def test_pages_change_while_listing(host: PluginHost, world: World, proxy: Fault
     assert fired.is_set()
     assert {world.status(t) for t in added} == {"CANCELLED"}
     assert_nothing_active(world)
-

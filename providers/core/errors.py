@@ -29,6 +29,9 @@ from typing import ClassVar, NamedTuple
 from botocore import exceptions as boto_exc
 
 FINISH_HINT = "run `pulumi destroy` (or the same command) again to finish"
+# What tickets.py appends to the last status of a ticket whose StopMatchmaking was still
+# unanswered at the deadline.
+STOP_UNANSWERED = "StopMatchmaking unanswered"
 
 
 class Failure(NamedTuple):
@@ -130,9 +133,19 @@ class StopTimeoutError(BackfillError):
         shown = ", ".join(f"{t} ({s})" for t, s in list(self.still_active.items())[:20])
         more = len(self.still_active) - 20
         extra = f" and {more} more" if more > 0 else ""
+        unanswered = sum(STOP_UNANSWERED in s for s in self.still_active.values())
+        # A stop still unanswered at the deadline is a network, endpoint or throttling
+        # problem (botocore is still retrying it), not a ticket that cannot be cancelled.
+        why = (
+            f" GameLift did not answer StopMatchmaking for {unanswered} of them in time "
+            "(unreachable endpoint, network, or throttling): check the network and "
+            "`endpoint_url`."
+            if unanswered
+            else ""
+        )
         super().__init__(
             f"{len(self.still_active)} backfill ticket(s) still active after "
-            f"{timeout_seconds:g}s: {shown}{extra}. Tickets in PLACING or "
+            f"{timeout_seconds:g}s: {shown}{extra}.{why} Tickets in PLACING or "
             f"REQUIRES_ACCEPTANCE cannot be cancelled and end on their own; "
             f"{FINISH_HINT}, or raise stop_timeout_seconds."
         )
