@@ -123,6 +123,8 @@ class _Handler(BaseHTTPRequestHandler):
         if action == "reset_after":
             self._reset()
             return
+        if status >= 400:
+            proxy._count_error(payload)
         self.send_response(status)
         for name, value in headers:
             if name.lower() not in HOP_HEADERS:
@@ -156,6 +158,7 @@ class FaultProxy:
         self._hooks: list[_Hook] = []
         self._released = threading.Event()
         self.faulted: dict[str, int] = {}  # operation -> requests a rule acted on
+        self.errors: dict[str, int] = {}  # error code -> GameLift answers relayed with it
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
         self.port = 0
@@ -228,7 +231,7 @@ class FaultProxy:
         """Forget rules and hooks; requests left hanging are reset (clients retry)."""
         with self._lock:
             self._rules, self._hooks = [], []
-            self.faulted = {}
+            self.faulted, self.errors = {}, {}
         self._released.set()
         self._released = threading.Event()
 
@@ -241,6 +244,14 @@ class FaultProxy:
                     self.faulted[operation] = self.faulted.get(operation, 0) + 1
                     return rule.action
         return None
+
+    def _count_error(self, payload: bytes) -> None:
+        try:
+            code = str(json.loads(payload).get("__type", "")).rpartition("#")[2]
+        except (ValueError, AttributeError):
+            code = "unparsed"
+        with self._lock:
+            self.errors[code] = self.errors.get(code, 0) + 1
 
     def _run_hooks(self, operation: str, request: dict[str, Any], before: bool) -> None:
         due: list[_Hook] = []
