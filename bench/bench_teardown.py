@@ -416,7 +416,6 @@ def cli_stops(account: Account, home: Path, tickets: int) -> tuple[float, str]:
     ids = fleet.ticket_ids
     sample = ids if tickets <= options.cli_full_max else ids[: options.cli_sample]
     env = {**os.environ, **plugin_env(home)}
-    env.pop("BENCH_RETRY_MODE", None)
     command = [str(AWS_CLI), "gamelift", "stop-matchmaking", "--region", REGION]
     command += ["--endpoint-url", account.url]
     started = time.perf_counter()
