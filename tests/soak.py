@@ -1,0 +1,794 @@
+"""A seeded randomized soak of teardowns: generator, runner and summary.
+
+Each scenario, generated from ``(seed, index)`` alone, builds a world on the emulator
+(fleets, game sessions with automatic backfill, manual tickets as BackfillTicket
+resources, tickets forced into PLACING, REQUIRES_ACCEPTANCE or a final status), turns on a
+fault mix (error rate, throttling, latency), and deletes: a BackfillGuard drain or the
+BackfillTicket resources (up to 4 at once, as the engine does). While it deletes, events
+fire at points the emulator's call counters show: game sessions terminate, a fleet is
+deleted, automatic tickets time out (and GameLift regenerates them), placements finish.
+
+Checked for every scenario:
+
+- a reported success leaves no active ticket, and the configuration can be deleted;
+- a failure is clear: a known error code, naming the tickets (every ticket still active
+  for a timeout) or fleet concerned, never a player ID;
+- a failure is recoverable: clear the faults, let uncancellable tickets end, delete again
+  from the same state: success, with the checks above.
+
+Most scenarios call the provider classes in this process against one shared in-process
+emulator (reset between scenarios), with polling and retry delays compressed
+(`compressed_time`) so hundreds run in a minute. A seeded fraction runs through the real
+plugin (`plugin_host.PluginHost`) at real speed and SIGKILLs it in the middle of the delete
+after a seeded number of StopMatchmaking calls; a new plugin then deletes from the same
+state. Everything is loopback; a time budget stops the run by itself.
+
+``python tests/soak.py --scenarios 2000 --seed 7`` runs it outside pytest;
+``make soak`` runs the long version through pytest (marker ``soak_long``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import functools
+import os
+import random
+import sys
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+from unittest import mock
+
+TESTS_DIR = Path(__file__).resolve().parent
+for _path in (TESTS_DIR, TESTS_DIR.parent):  # as a script: import as under pytest
+    if str(_path) not in sys.path:
+        sys.path.insert(0, str(_path))
+
+import boto3  # noqa: E402
+import botocore.config  # noqa: E402
+import botocore.retries.standard  # noqa: E402
+import pulumi  # noqa: E402
+from emulator_helpers import seed_configuration  # noqa: E402
+from plugin_host import (  # noqa: E402
+    PluginError,
+    PluginHost,
+    make_urn,
+    program_inputs,
+    state_round_trip,
+)
+from pulumi.dynamic import ConfigureRequest  # noqa: E402
+from pulumi.dynamic.config import Config  # noqa: E402
+
+import providers.core.tickets as core_tickets  # noqa: E402
+from gamelift_emulator import Emulator, EmulatorControl  # noqa: E402
+from providers.backfill_guard import BackfillGuardArgs, BackfillGuardProvider  # noqa: E402
+from providers.backfill_ticket import (  # noqa: E402
+    DERIVED_KEY,
+    BackfillTicketArgs,
+    BackfillTicketProvider,
+    derive_ticket_id,
+)
+from providers.core.clients import clear_client_cache  # noqa: E402
+from providers.core.errors import BackfillError, StopTimeoutError  # noqa: E402
+from providers.core.waiters import Backoff  # noqa: E402
+
+REGION = "us-east-1"
+CONFIGURATION = "cfg"
+ACTIVE = frozenset({"QUEUED", "SEARCHING", "REQUIRES_ACCEPTANCE", "PLACING"})
+KNOWN_CODES = frozenset(
+    {
+        "VALIDATION_ERROR",
+        "NOT_FOUND",
+        "THROTTLED",
+        "AUTH_ERROR",
+        "SERVICE_ERROR",
+        "UNSUPPORTED_REGION",
+        "CONNECTION_ERROR",
+        "TIMEOUT",
+    }
+)
+CODE_BY_CLASS = {
+    "BackfillError": "SERVICE_ERROR",
+    "InputError": "VALIDATION_ERROR",
+    "MatchmakerDataError": "VALIDATION_ERROR",
+    "NotFoundError": "NOT_FOUND",
+    "ThrottledError": "THROTTLED",
+    "AuthError": "AUTH_ERROR",
+    "ServiceError": "SERVICE_ERROR",
+    "UnsupportedRegionError": "UNSUPPORTED_REGION",
+    "EndpointError": "CONNECTION_ERROR",
+    "StopTimeoutError": "TIMEOUT",
+}
+AWS_ENV = {
+    "AWS_ACCESS_KEY_ID": "test",
+    "AWS_SECRET_ACCESS_KEY": "test",
+    "AWS_CONFIG_FILE": os.devnull,
+    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+    "AWS_EC2_METADATA_DISABLED": "true",
+}
+AWS_UNSET = (
+    "AWS_PROFILE",
+    "AWS_DEFAULT_PROFILE",
+    "AWS_REGION",
+    "AWS_DEFAULT_REGION",
+    "AWS_SESSION_TOKEN",
+    "AWS_ENDPOINT_URL",
+    "AWS_ENDPOINT_URL_GAMELIFT",
+)
+TICKET_URN = make_urn("ticket", "pulumi-python:dynamic/gamelift:BackfillTicket")
+GUARD_URN = make_urn("guard", "pulumi-python:dynamic/gamelift:BackfillGuard")
+# Injected errors: 5xx, which botocore retries. (Injected ThrottlingException answers are
+# left to the fault matrix: adaptive retry mode then holds the client at its floor rate of
+# 0.5 calls/s for seconds, which this soak's time compression cannot shorten.)
+ERROR_MIXES = (("InternalServiceException",),)
+ENGINE_PARALLELISM = 4  # deletes of independent resources run at once, as the engine does
+TIME_COMPRESSION = 50.0  # direct scenarios: polls and retry delays this many times shorter
+
+Kind = Literal["guard", "tickets"]
+EventKind = Literal["terminate", "delete_fleet", "time_out", "place"]
+Result = Literal["success", "recovered", "unrecovered"]
+Resources = list[tuple[str, dict[str, Any]]]  # (ID, outputs in state)
+Delete = Callable[[str, dict[str, Any]], None]
+
+
+# -- generation ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Faults:
+    """A fault mix for the emulator (``POST /_emulator/faults``)."""
+
+    seed: int
+    error_rate: float = 0.0
+    error_codes: tuple[str, ...] = ("InternalServiceException",)
+    throttle: tuple[float, float] | None = None  # (rate per second, burst)
+    latency_ms: float = 0.0
+
+    def body(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"seed": self.seed}
+        if self.error_rate:
+            body["error_rate"] = self.error_rate
+            body["error_codes"] = list(self.error_codes)
+        if self.throttle:
+            body["throttle"] = {"rate": self.throttle[0], "burst": self.throttle[1]}
+        if self.latency_ms:
+            body["latency_ms"] = self.latency_ms
+        return body
+
+    @property
+    def any(self) -> bool:
+        return bool(self.error_rate or self.throttle or self.latency_ms)
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something that happens mid-delete, once ``after_stops`` StopMatchmaking calls were made.
+
+    ``target`` indexes the scenario's sessions (terminate, time_out) or fleets (delete_fleet).
+    """
+
+    kind: EventKind
+    after_stops: int
+    target: int = 0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One teardown, fully determined by ``(seed, index)``."""
+
+    seed: int
+    index: int
+    kind: Kind
+    sessions_per_fleet: tuple[int, ...]
+    forced: tuple[tuple[int, str], ...]  # (session index, status of its ticket)
+    faults: Faults
+    regenerate: bool
+    events: tuple[Event, ...]
+    placing_ends: bool  # placements finish during the delete (else: a timeout, then retry)
+    via_plugin: bool
+    kill_after_stops: int  # plugin scenarios: SIGKILL once this many stops were made
+
+    @property
+    def sessions(self) -> int:
+        return sum(self.sessions_per_fleet)
+
+    @property
+    def stop_timeout(self) -> int:
+        """Short when a placement never ends in time: the failure is part of the scenario."""
+        stuck = any(status == "PLACING" for _, status in self.forced) and not self.placing_ends
+        return 1 if stuck else 60
+
+
+def generate(seed: int, index: int, plugin_fraction: float) -> Scenario:
+    """The scenario ``index`` of the run seeded ``seed``; every ``1/plugin_fraction``-th
+    one goes through the plugin."""
+    rng = random.Random(f"soak:{seed}:{index}")
+    plugin_every = round(1 / plugin_fraction) if plugin_fraction > 0 else 0
+    kind: Kind = rng.choice(["guard", "guard", "tickets"])
+    sessions_per_fleet = tuple(rng.randint(0, 5) for _ in range(rng.randint(1, 3)))
+    sessions = sum(sessions_per_fleet)
+    forced: list[tuple[int, str]] = []
+    for session in range(sessions):
+        if rng.random() < 0.25:
+            status = rng.choice(
+                ["PLACING", "REQUIRES_ACCEPTANCE", "COMPLETED", "TIMED_OUT", "CANCELLED"]
+            )
+            forced.append((session, status))
+    via_plugin = plugin_every > 0 and index % plugin_every == plugin_every // 2
+    faults = Faults(
+        seed=rng.randint(0, 2**31),
+        error_rate=rng.choice([0.0, 0.0, 0.0, 0.1, 0.2, 0.3, 0.6]),
+        error_codes=rng.choice(ERROR_MIXES),
+        throttle=rng.choice([None, None, None, None, (100.0, 5.0), (200.0, 10.0)]),
+        latency_ms=rng.choice([0.0, 0.0, 0.0, 2.0, 5.0]),
+    )
+    if via_plugin:  # real retry delays: a mild mix keeps the scenario to seconds
+        faults = Faults(
+            seed=faults.seed, error_rate=min(faults.error_rate, 0.1), latency_ms=faults.latency_ms
+        )
+    events: list[Event] = []
+    for _ in range(rng.choice([0, 0, 1, 2])):
+        event_kind: EventKind = rng.choice(["terminate", "time_out", "delete_fleet"])
+        target = (
+            rng.randrange(len(sessions_per_fleet))
+            if event_kind == "delete_fleet"
+            else rng.randrange(max(sessions, 1))
+        )
+        events.append(Event(event_kind, rng.randint(1, max(sessions, 1)), target))
+    placing_ends = rng.random() < 0.7
+    if placing_ends:
+        events.append(Event("place", rng.randint(1, 3)))
+    return Scenario(
+        seed=seed,
+        index=index,
+        kind=kind,
+        sessions_per_fleet=sessions_per_fleet,
+        forced=tuple(forced),
+        faults=faults,
+        regenerate=rng.random() < 0.7,
+        events=tuple(events),
+        placing_ends=placing_ends,
+        via_plugin=via_plugin,
+        kill_after_stops=rng.randint(1, max(sessions, 1)),
+    )
+
+
+# -- outcome and summary -------------------------------------------------------------------
+
+
+@dataclass
+class Outcome:
+    """What happened to one scenario."""
+
+    scenario: Scenario
+    result: Result
+    first_error: str | None = None  # the code of the first attempt's failure
+    killed: bool = False
+    problem: str | None = None  # for an unrecovered scenario: what went wrong
+    seconds: float = 0.0
+
+
+@dataclass
+class Summary:
+    """The figures of a soak run."""
+
+    seed: int
+    outcomes: list[Outcome] = field(default_factory=list)
+    wall_seconds: float = 0.0
+    stopped_by_budget: bool = False
+
+    @property
+    def scenarios(self) -> int:
+        return len(self.outcomes)
+
+    def count(self, result: Result) -> int:
+        return sum(1 for o in self.outcomes if o.result == result)
+
+    @property
+    def unrecovered(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.result == "unrecovered"]
+
+    def report(self) -> str:
+        """A few lines for a terminal or a document."""
+        plugin = [o for o in self.outcomes if o.scenario.via_plugin]
+        codes = Counter(o.first_error for o in self.outcomes if o.first_error)
+        lines = [
+            f"soak seed {self.seed}: {self.scenarios} scenarios in {self.wall_seconds:.1f} s"
+            + (" (stopped by its time budget)" if self.stopped_by_budget else ""),
+            f"  succeeded first time: {self.count('success')}",
+            f"  failed clearly, then recovered by a retry: {self.count('recovered')}"
+            + (f" ({', '.join(f'{c} {n}' for c, n in sorted(codes.items()))})" if codes else ""),
+            f"  unrecovered: {self.count('unrecovered')}",
+            f"  through the plugin: {len(plugin)}, of which SIGKILLed mid-delete: "
+            f"{sum(1 for o in plugin if o.killed)}",
+        ]
+        lines += [f"  UNRECOVERED #{o.scenario.index}: {o.problem}" for o in self.unrecovered[:10]]
+        return "\n".join(lines)
+
+
+# -- running -------------------------------------------------------------------------------
+
+
+@contextmanager
+def aws_environment() -> Iterator[None]:
+    """Test credentials and nothing else of this machine's AWS setup, restored after."""
+    saved = {name: os.environ.get(name) for name in (*AWS_ENV, *AWS_UNSET)}
+    os.environ.update(AWS_ENV)
+    for name in AWS_UNSET:
+        os.environ.pop(name, None)
+    clear_client_cache()
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        clear_client_cache()
+
+
+@contextmanager
+def compressed_time(factor: float = TIME_COMPRESSION) -> Iterator[None]:
+    """Shorter polling, batching and retry delays for the in-process scenarios.
+
+    Only the waits are scaled; the logic under test (what is stopped, retried, reported)
+    is the same. The plugin scenarios run at real speed.
+    """
+    fast = functools.partial(Backoff, initial=0.5 / factor, maximum=10.0 / factor)
+    delay = botocore.retries.standard.ExponentialBackoff.delay_amount
+
+    def scaled(self: Any, context: Any) -> float:
+        return float(delay(self, context)) / factor
+
+    with (
+        mock.patch.object(core_tickets, "Backoff", fast),
+        mock.patch.object(core_tickets, "BATCH_LINGER_SECONDS", 1.0 / factor),
+        mock.patch.object(botocore.retries.standard.ExponentialBackoff, "delay_amount", scaled),
+    ):
+        yield
+
+
+@contextmanager
+def captured_logs() -> Iterator[list[str]]:
+    """What the providers log through ``pulumi.log`` (stderr in a plugin), kept, not shown."""
+    lines: list[str] = []
+    lock = threading.Lock()
+
+    def keep(message: str, *_: Any, **__: Any) -> None:
+        with lock:
+            lines.append(message)
+
+    with contextlib.ExitStack() as stack:
+        for level in ("debug", "info", "warn", "error"):
+            stack.enter_context(mock.patch.object(pulumi.log, level, keep))
+        yield lines
+
+
+@dataclass
+class World:
+    """What a scenario built: fleets, sessions and their tickets, resources to delete."""
+
+    fleets: list[str]
+    sessions: list[str]
+    auto_tickets: list[str]
+    resources: list[tuple[str, dict[str, Any]]]  # (ID, outputs in state)
+    player_ids: set[str]
+
+
+class Watcher:
+    """Fires a scenario's events once the emulator shows enough StopMatchmaking calls."""
+
+    def __init__(self, runner: SoakRunner, scenario: Scenario, world: World) -> None:
+        self.runner, self.scenario, self.world = runner, scenario, world
+        self.pending = sorted(scenario.events, key=lambda e: e.after_stops)
+        self.leave = threading.Event()
+        self.thread = threading.Thread(target=self._watch, daemon=True)
+
+    def __enter__(self) -> Watcher:
+        if self.pending:
+            self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.leave.set()
+        if self.thread.is_alive():
+            self.thread.join(timeout=30)
+
+    def _watch(self) -> None:
+        while self.pending and not self.leave.wait(0.005):
+            stops = self.runner.control.calls().get("StopMatchmaking", 0)
+            while self.pending and self.pending[0].after_stops <= stops:
+                self.runner.fire(self.pending.pop(0), self.world)
+
+
+class SoakRunner:
+    """Runs scenarios against one emulator; plugin scenarios share one live plugin."""
+
+    def __init__(self, emulator: Emulator) -> None:
+        self.emulator = emulator
+        self.control: EmulatorControl = emulator.control
+        self.endpoint = emulator.endpoint_url
+        self.gamelift = boto3.session.Session().client(
+            "gamelift",
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=botocore.config.Config(retries={"total_max_attempts": 1}),
+        )
+        self.ticket_provider = BackfillTicketProvider()
+        self.guard_provider = BackfillGuardProvider()
+        config = Config(raw_config={"aws:region": REGION}, project_name="gamelift-backfill")
+        self.ticket_provider.configure(ConfigureRequest(config))
+        self.guard_provider.configure(ConfigureRequest(config))
+        self._plugin: PluginHost | None = None
+        # The next plugin starts in the background while a scenario runs (a start costs ~1 s).
+        self._starter = ThreadPoolExecutor(max_workers=1, thread_name_prefix="plugin-start")
+        self._spare: Future[PluginHost] | None = None
+
+    def close(self) -> None:
+        for host in (self._plugin, self._spare.result() if self._spare else None):
+            if host is not None:
+                host.close()
+        self._plugin = self._spare = None
+        self._starter.shutdown()
+
+    # -- the run ---------------------------------------------------------------------------
+
+    def run(self, scenario: Scenario) -> Outcome:
+        """Build, delete, check; on failure check it is clear, recover and check again."""
+        self.control.reset()
+        world = self.build(scenario)
+        if scenario.via_plugin:
+            return self._run_through_plugin(scenario, world)
+        with compressed_time():
+            outcome = self._run_direct(scenario, world)
+        if scenario.faults.throttle:
+            clear_client_cache()  # adaptive mode's client-side rate stays low otherwise
+        return outcome
+
+    def _run_direct(self, scenario: Scenario, world: World) -> Outcome:
+        self.control.faults(**scenario.faults.body())
+        with captured_logs() as logs:
+            with Watcher(self, scenario, world):
+                errors = self._delete(world.resources, self._delete_direct)
+            outcome = self._judge(scenario, world, errors, self._delete_direct)
+        leaked = [p for p in world.player_ids if any(p in line for line in logs)]
+        if leaked and outcome.result != "unrecovered":
+            outcome.result, outcome.problem = "unrecovered", f"player ID in the log: {leaked[0]}"
+        return outcome
+
+    def _run_through_plugin(self, scenario: Scenario, world: World) -> Outcome:
+        """Delete through the plugin; SIGKILL it mid-delete, then delete again with a new one."""
+        host = self._plugin or self._start_plugin()
+        self.control.faults(**scenario.faults.body())
+        killed = False
+        with Watcher(self, scenario, world):
+            pending = self._delete_async(world.resources, functools.partial(_plugin_delete, host))
+            while not all(f.done() for f in pending):
+                if self.control.calls().get("StopMatchmaking", 0) >= scenario.kill_after_stops:
+                    host.kill()
+                    killed = True
+                    break
+                time.sleep(0.005)
+            errors = [f.exception(timeout=60) for f in pending]
+        if killed:
+            # The engine kept every resource whose delete did not answer: delete them again.
+            host.close()
+            host = self._plugin = self._start_plugin()
+            again = [i for i, e in enumerate(errors) if e is not None]
+            retried = self._delete(
+                [world.resources[i] for i in again], functools.partial(_plugin_delete, host)
+            )
+            for i, error in zip(again, retried, strict=True):
+                errors[i] = error
+        outcome = self._judge(scenario, world, errors, functools.partial(_plugin_delete, host))
+        outcome.killed = killed
+        return outcome
+
+    def _judge(
+        self,
+        scenario: Scenario,
+        world: World,
+        errors: list[BaseException | None],
+        delete: Delete,
+    ) -> Outcome:
+        """Check the attempt; if it failed, check the failure and the recovery."""
+        failed = [e for e in errors if e is not None]
+        if not failed:
+            problem = self._after_success(world)
+            return Outcome(
+                scenario, "success" if problem is None else "unrecovered", None, problem=problem
+            )
+        code = _code_of(failed[0])
+        for error in failed:
+            problem = self._unclear(error, world)
+            if problem:
+                return Outcome(scenario, "unrecovered", code, problem=problem)
+        # Recover as a user would: the faults pass, uncancellable tickets end, destroy again.
+        self.control.clear_faults()
+        for ticket in self.control.tickets():
+            if ticket["Status"] in ("PLACING", "REQUIRES_ACCEPTANCE"):
+                self.control.set_ticket_status(ticket["TicketId"], "COMPLETED")
+        left = [world.resources[i] for i, e in enumerate(errors) if e is not None]
+        retry = self._delete(left, delete)
+        still = [e for e in retry if e is not None]
+        if still:
+            problem = f"retry failed: {_describe(still[0])}"
+            return Outcome(scenario, "unrecovered", code, problem=problem)
+        problem = self._after_success(world)
+        return Outcome(
+            scenario, "recovered" if problem is None else "unrecovered", code, problem=problem
+        )
+
+    def _after_success(self, world: World) -> str | None:
+        """No active ticket is left, and the configuration can be deleted."""
+        self.control.clear_faults()
+        active = [t["TicketId"] for t in self.control.tickets() if t["Status"] in ACTIVE]
+        if active:
+            return f"success reported, but {len(active)} ticket(s) active: {active[:5]}"
+        try:
+            self.gamelift.delete_matchmaking_configuration(Name=CONFIGURATION)
+        except Exception as exc:
+            return f"configuration not deletable after success: {exc}"
+        return None
+
+    def _unclear(self, error: BaseException, world: World) -> str | None:
+        """Why ``error`` is not a clear failure, or None."""
+        message = _message_of(error)
+        code = _code_of(error)
+        if code not in KNOWN_CODES:
+            return f"unknown error: {_describe(error)}"
+        names = [*world.fleets, *world.sessions, *_ticket_ids(self.control), *world.auto_tickets]
+        names += [resource_id for resource_id, _ in world.resources]
+        if not any(name in message for name in names):
+            return f"error names no ticket, session or fleet: {_describe(error)}"
+        if isinstance(error, StopTimeoutError):
+            missing = [t for t in list(error.still_active)[:20] if t not in message]
+            if missing:
+                return f"timeout does not name {missing}"
+        leaked = [p for p in world.player_ids if p in message]
+        if leaked:
+            return f"player ID in an error message: {_describe(error)}"
+        return None
+
+    # -- deletes ---------------------------------------------------------------------------
+
+    def _delete(self, resources: Resources, delete: Delete) -> list[BaseException | None]:
+        """Delete every resource (``ENGINE_PARALLELISM`` at once); each one's error or None."""
+        return [f.exception(timeout=600) for f in self._delete_async(resources, delete)]
+
+    @staticmethod
+    def _delete_async(resources: Resources, delete: Delete) -> list[Future[None]]:
+        pool = ThreadPoolExecutor(max_workers=ENGINE_PARALLELISM)
+        futures = [pool.submit(delete, resource_id, state) for resource_id, state in resources]
+        pool.shutdown(wait=False)
+        return futures
+
+    def _delete_direct(self, resource_id: str, state: dict[str, Any]) -> None:
+        if "fleet_ids" in state:
+            self.guard_provider.delete(resource_id, state)
+        else:
+            self.ticket_provider.delete(resource_id, state)
+
+    def _start_plugin(self) -> PluginHost:
+        """A started plugin: the spare if there is one; another spare is started meanwhile."""
+        spare, self._spare = self._spare, self._starter.submit(_new_plugin)
+        return spare.result() if spare is not None else _new_plugin()
+
+    # -- the world -------------------------------------------------------------------------
+
+    def build(self, scenario: Scenario) -> World:
+        """Configuration, fleets, sessions, forced statuses and the resources to delete."""
+        self.control.settings(stop_delay_ms=5, auto_backfill_regenerate=scenario.regenerate)
+        backfill_mode = "AUTOMATIC" if scenario.kind == "guard" else "MANUAL"
+        seed_configuration(
+            self.gamelift, CONFIGURATION, backfill_mode=backfill_mode, timeout_seconds=600
+        )
+        fleets: list[str] = []
+        sessions: list[str] = []
+        auto_tickets: list[str] = []
+        for per_fleet in scenario.sessions_per_fleet:
+            fleet = self.control.create_fleet()["fleet_id"]
+            fleets.append(fleet)
+            for _ in range(per_fleet):
+                session = self.control.create_game_session(fleet, CONFIGURATION, 2, 8)
+                sessions.append(session["GameSessionId"])
+                if session.get("auto_backfill_ticket_id"):
+                    auto_tickets.append(session["auto_backfill_ticket_id"])
+        resources = (
+            [self._create_guard(scenario, fleets)]
+            if scenario.kind == "guard"
+            else [self._create_ticket(scenario, i, arn) for i, arn in enumerate(sessions)]
+        )
+        by_session = self._ticket_of_session(scenario, sessions, auto_tickets, resources)
+        for session_index, status in scenario.forced:
+            ticket = by_session.get(session_index)
+            if ticket is not None:
+                self.control.set_ticket_status(ticket, status)
+        player_ids = {
+            str(p["PlayerId"]) for t in self.control.tickets() for p in t.get("Players", [])
+        }
+        return World(fleets, sessions, auto_tickets, resources, player_ids)
+
+    @staticmethod
+    def _ticket_of_session(
+        scenario: Scenario,
+        sessions: list[str],
+        auto_tickets: list[str],
+        resources: list[tuple[str, dict[str, Any]]],
+    ) -> dict[int, str]:
+        if scenario.kind == "guard":
+            return dict(enumerate(auto_tickets))
+        return {i: resource_id for i, (resource_id, _) in enumerate(resources)}
+
+    def _create_guard(self, scenario: Scenario, fleets: list[str]) -> tuple[str, dict[str, Any]]:
+        args = BackfillGuardArgs(
+            fleet_ids=fleets,
+            endpoint_url=self.endpoint,
+            stop_timeout_seconds=scenario.stop_timeout,
+        )
+        if scenario.via_plugin:
+            return self._create_through_plugin(GUARD_URN, BackfillGuardProvider(), args.to_props())
+        checked = self.guard_provider.check({}, args.to_props())
+        created = self.guard_provider.create(checked.inputs)
+        return str(created.id), dict(created.outs or {})
+
+    def _create_ticket(
+        self, scenario: Scenario, number: int, session: str
+    ) -> tuple[str, dict[str, Any]]:
+        name = f"ticket-{number}"
+        args = BackfillTicketArgs(
+            configuration_name=CONFIGURATION,
+            game_session_arn=session,
+            endpoint_url=self.endpoint,
+            stop_timeout_seconds=scenario.stop_timeout,
+        )
+        identity = {
+            "configuration_name": CONFIGURATION,
+            "game_session_arn": session,
+            "players": None,
+            "region": None,
+        }
+        props = {
+            **args.to_props(),
+            DERIVED_KEY: derive_ticket_id("soak", f"s{scenario.index}", name, identity),
+        }
+        if scenario.via_plugin:
+            return self._create_through_plugin(TICKET_URN, BackfillTicketProvider(), props)
+        checked = self.ticket_provider.check({}, props)
+        created = self.ticket_provider.create(checked.inputs)
+        return str(created.id), dict(created.outs or {})
+
+    def _create_through_plugin(
+        self, urn: str, provider: Any, props: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
+        if self._plugin is None:
+            self._plugin = self._start_plugin()
+        news = program_inputs(provider, props)
+        created = self._plugin.create(urn, self._plugin.check(urn, {}, news).inputs)
+        return created.id, state_round_trip(created.outs)
+
+    def fire(self, event: Event, world: World) -> None:
+        """Make one mid-delete event happen (a target already gone is no error)."""
+        try:
+            if event.kind == "terminate" and world.sessions:
+                arn = world.sessions[event.target % len(world.sessions)]
+                self.control.terminate_game_session(arn)
+            elif event.kind == "delete_fleet" and world.fleets:
+                self.control.delete_fleet(world.fleets[event.target % len(world.fleets)])
+            elif event.kind == "time_out":
+                searching = [
+                    t["TicketId"]
+                    for t in self.control.tickets()
+                    if t["Status"] in ("QUEUED", "SEARCHING")
+                ]
+                if searching:
+                    self.control.set_ticket_status(
+                        searching[event.target % len(searching)], "TIMED_OUT"
+                    )
+            elif event.kind == "place":
+                for ticket in self.control.tickets():
+                    if ticket["Status"] == "PLACING":
+                        self.control.set_ticket_status(ticket["TicketId"], "COMPLETED")
+        except Exception:
+            return
+
+
+def _new_plugin() -> PluginHost:
+    host = PluginHost(config={"aws:region": REGION}, env=AWS_ENV)
+    host.start()
+    return host
+
+
+def _plugin_delete(host: PluginHost, resource_id: str, state: dict[str, Any]) -> None:
+    """Delete through the plugin, as `pulumi destroy` does."""
+    host.delete(resource_id, GUARD_URN if "fleet_ids" in state else TICKET_URN, state)
+
+
+def _ticket_ids(control: EmulatorControl) -> list[str]:
+    return [t["TicketId"] for t in control.tickets()]
+
+
+def _message_of(error: BaseException) -> str:
+    if isinstance(error, PluginError):
+        return error.provider_message
+    return str(error)
+
+
+def _code_of(error: BaseException) -> str:
+    """The CLI code of a core error, also when it crossed the plugin as a traceback line."""
+    if isinstance(error, BackfillError):
+        return error.code
+    if isinstance(error, PluginError):
+        head = error.provider_message.split(":", 1)[0]
+        if head.startswith("providers.core.errors."):
+            return CODE_BY_CLASS.get(head.rsplit(".", 1)[-1], "UNKNOWN")
+    return "UNKNOWN"
+
+
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {_message_of(error)[:300]}"
+
+
+def run_soak(
+    emulator: Emulator,
+    *,
+    scenarios: int,
+    seed: int,
+    plugin_fraction: float,
+    budget_seconds: float,
+    on_outcome: Callable[[Outcome], None] | None = None,
+) -> Summary:
+    """Run ``scenarios`` scenarios (fewer if the time budget runs out) and sum them up."""
+    summary = Summary(seed=seed)
+    started = time.monotonic()
+    runner = SoakRunner(emulator)
+    try:
+        with aws_environment():
+            for index in range(scenarios):
+                if time.monotonic() - started > budget_seconds:
+                    summary.stopped_by_budget = True
+                    break
+                scenario_started = time.monotonic()
+                outcome = runner.run(generate(seed, index, plugin_fraction))
+                outcome.seconds = time.monotonic() - scenario_started
+                summary.outcomes.append(outcome)
+                if on_outcome is not None:
+                    on_outcome(outcome)
+    finally:
+        runner.close()
+        summary.wall_seconds = time.monotonic() - started
+    return summary
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run a soak on a fresh loopback emulator; exit 1 if any scenario is unrecovered."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scenarios", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=20240601)
+    parser.add_argument("--plugin-fraction", type=float, default=0.02)
+    parser.add_argument("--budget-seconds", type=float, default=1800.0)
+    args = parser.parse_args(argv)
+    with Emulator(region=REGION) as emulator:
+        summary = run_soak(
+            emulator,
+            scenarios=args.scenarios,
+            seed=args.seed,
+            plugin_fraction=args.plugin_fraction,
+            budget_seconds=args.budget_seconds,
+        )
+    print(summary.report())
+    return 1 if summary.unrecovered else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
