@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 AWSCLI_VENV := .venv-awscli
 
-.PHONY: setup lint typecheck test bench bench-emulator clean
+.PHONY: setup lint typecheck test soak bench bench-emulator clean
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,11 @@ typecheck: setup
 
 test: lint typecheck
 	$(BIN)/pytest
+
+# The long randomized teardown soak (tests/soak.py): 2,000 seeded scenarios on a loopback
+# emulator, bounded at 30 minutes; prints its summary. `make test` runs the short one.
+soak: setup
+	$(BIN)/pytest tests/test_soak.py -m soak_long -s --timeout=2400
 
 # One boto3 client, sequential StopMatchmaking on loopback: the emulator's calls/s.
 bench-emulator: setup
