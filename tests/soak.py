@@ -468,7 +468,7 @@ class SoakRunner:
 
     def _run_through_plugin(self, scenario: Scenario, world: World) -> Outcome:
         """Delete through the plugin; SIGKILL it mid-delete, then delete again with a new one."""
-        host = self._plugin or self._start_plugin()
+        host = first = self._plugin or self._start_plugin()
         self.control.faults(**scenario.faults.body())
         killed = False
         with Watcher(self, scenario, world):
@@ -492,6 +492,10 @@ class SoakRunner:
                 errors[i] = error
         outcome = self._judge(scenario, world, errors, functools.partial(_plugin_delete, host))
         outcome.killed = killed
+        logs = first.stderr + host.stderr
+        leaked = [p for p in world.player_ids if p in logs]
+        if leaked and outcome.result != "unrecovered":
+            outcome.result, outcome.problem = "unrecovered", f"player ID in the log: {leaked[0]}"
         return outcome
 
     def _judge(
