@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import NoCredentialsError
+from botocore.exceptions import ClientError, NoCredentialsError
 from core_helpers import World, make_world
 
 from gamelift_emulator import Emulator, EmulatorControl, ManualClock
@@ -37,7 +38,13 @@ def world(emulator: Emulator, gamelift: Any) -> World:
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> Emulator:
     """The standard AWS chain pointed at the emulator through environment variables only."""
-    for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_GAMELIFT"):
+    for name in (
+        "AWS_PROFILE",
+        "AWS_ENDPOINT_URL",
+        "AWS_ENDPOINT_URL_GAMELIFT",
+        "AWS_RETRY_MODE",
+        "AWS_MAX_ATTEMPTS",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
@@ -98,6 +105,25 @@ def test_service_errors_are_translated(
         stop_and_wait(gamelift, ["t-1"], timeout_seconds=5)
 
 
+def test_exhausted_retry_quota_says_what_to_do() -> None:
+    """Throttling that spent botocore's retry quota says so: shared rate limit, adaptive mode,
+    retry the destroy."""
+    response: Any = {
+        "Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"},
+        "ResponseMetadata": {"HTTPStatusCode": 400, "RetryAttempts": 3, "RetryQuotaReached": True},
+    }
+    error = translate(
+        ClientError(response, "StopMatchmaking"), operation="StopMatchmaking", ticket_ids=["t-3"]
+    )
+    assert isinstance(error, ThrottledError)
+    message = str(error)
+    assert "t-3" in message
+    assert "retry quota" in message
+    assert "rate limit" in message
+    assert "AWS_RETRY_MODE=adaptive" in message
+    assert "again" in message
+
+
 def test_no_credentials_is_an_auth_error() -> None:
     """Missing credentials say where credentials come from."""
     error = translate(NoCredentialsError(), operation="StopMatchmaking", ticket_ids=["t-9"])
@@ -151,6 +177,51 @@ def test_clients_are_cached_per_settings(aws_env: Emulator) -> None:
     assert adaptive is not first
     assert adaptive.meta.config.retries["mode"] == "adaptive"
     assert adaptive.meta.config.max_pool_connections >= 32
+
+
+def test_each_role_has_its_own_cached_client(aws_env: Emulator) -> None:
+    """Reads and stops get separate clients (separate rate limiters), each cached."""
+    read = clients.gamelift_client("us-east-1", aws_env.endpoint_url)
+    stop = clients.gamelift_client("us-east-1", aws_env.endpoint_url, role="stop")
+    assert stop is not read
+    assert clients.gamelift_client("us-east-1", aws_env.endpoint_url, role="stop") is stop
+    assert clients.gamelift_client("us-east-1", aws_env.endpoint_url, role="read") is read
+
+
+def test_retry_settings_come_from_botocore_s_own_variables(
+    aws_env: Emulator, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """AWS_RETRY_MODE / AWS_MAX_ATTEMPTS, else the profile's retry_mode / max_attempts, else
+    adaptive and 10 attempts in all; an argument in code wins over both."""
+
+    def retries() -> dict[str, Any]:
+        clients.clear_client_cache()
+        config: dict[str, Any] = clients.gamelift_client("us-east-1", None).meta.config.retries
+        return config
+
+    assert retries() == {"mode": "adaptive", "total_max_attempts": 10}
+    profile = tmp_path / "config"
+    profile.write_text("[default]\nretry_mode = legacy\nmax_attempts = 4\n")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(profile))
+    assert retries() == {"mode": "legacy", "total_max_attempts": 4}
+    monkeypatch.setenv("AWS_RETRY_MODE", "standard")
+    monkeypatch.setenv("AWS_MAX_ATTEMPTS", "3")
+    assert retries() == {"mode": "standard", "total_max_attempts": 3}
+    explicit = clients.gamelift_client("us-east-1", None, retry_mode="adaptive", max_attempts=2)
+    assert explicit.meta.config.retries == {"mode": "adaptive", "total_max_attempts": 2}
+
+
+@pytest.mark.parametrize(
+    ("name", "value"), [("AWS_RETRY_MODE", "fast"), ("AWS_MAX_ATTEMPTS", "many")]
+)
+def test_bad_retry_settings_are_input_errors(
+    aws_env: Emulator, monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    """A retry setting botocore would refuse names the variable and what it accepts."""
+    monkeypatch.setenv(name, value)
+    with pytest.raises(InputError) as info:
+        clients.gamelift_client("us-east-1", None)
+    assert info.value.fields == [name]
 
 
 def test_throttled_stops_are_retried_by_botocore(aws_env: Emulator, world: World) -> None:

@@ -234,6 +234,18 @@ def translate(
                 "Check AWS credentials / AWS_PROFILE, that they are not expired, and that "
                 f"the IAM policy allows gamelift:{operation}."
             )
+        if code in THROTTLING_CODES and exc.response.get("ResponseMetadata", {}).get(
+            "RetryQuotaReached"
+        ):
+            # botocore gave up before its attempts did: the client's retry quota (a budget
+            # each retry spends) is empty, which says throttling is heavy and lasting.
+            return ThrottledError(
+                f"{detail} in {where}: still throttled, and botocore's retry quota for this "
+                "process ran out. GameLift's rate limits are per account, so teardowns running "
+                "at the same time share them. Wait a minute and "
+                f"{FINISH_HINT}; keep the default adaptive retry mode (AWS_RETRY_MODE=adaptive), "
+                "which paces calls to the rate limit, or lower max_concurrency."
+            )
         if code in THROTTLING_CODES:
             return ThrottledError(
                 f"{detail} in {where}: still throttled after retries. Lower max_concurrency "
