@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from core_helpers import World, make_world
+from fault_helpers import FaultProxy
 
 from gamelift_emulator import Emulator, ManualClock
 from providers.core.discovery import DiscoveryStats, backfill_ticket_ids
 from providers.core.drain import count_active, drain
-from providers.core.errors import StopTimeoutError
+from providers.core.errors import EndpointError, StopTimeoutError
 from providers.core.tickets import ProgressEvent
 
 
@@ -75,8 +80,10 @@ def test_configuration_filter_by_name_or_arn(world: World) -> None:
         assert found == [mine]
 
 
-def test_drain_stops_everything_within_the_call_budget(world: World) -> None:
+@pytest.mark.parametrize("cancel_ms", [100, 200])
+def test_drain_stops_everything_within_the_call_budget(world: World, cancel_ms: int) -> None:
     """60 tickets drained with at most 1.2 calls each beyond the listing pages."""
+    world.control.settings(stop_delay_ms=cancel_ms)
     for _ in range(60):
         world.session()
     report = run_drain(world, [world.fleet_id], max_concurrency=8)
@@ -89,6 +96,52 @@ def test_drain_stops_everything_within_the_call_budget(world: World) -> None:
     assert report.passes == 2
     kinds = {e.kind for e in world.events}
     assert {"pass", "found", "stopping", "stopped", "remaining"} <= kinds
+
+
+def test_stops_have_a_client_of_their_own(
+    world: World, manual_emulator: Emulator, make_gamelift: Callable[..., Any]
+) -> None:
+    """StopMatchmaking goes through ``stop_client`` and every read through the other client,
+    so throttled stops cannot slow the reads down (botocore's rate limiter is per client)."""
+    for _ in range(12):
+        world.session()
+    stop_client = make_gamelift(manual_emulator.endpoint_url)
+    seen: dict[str, Counter[str]] = {"read": Counter(), "stop": Counter()}
+    for role, client in (("read", world.gamelift), ("stop", stop_client)):
+        client.meta.events.register(
+            "before-call.gamelift",
+            lambda model, counts=seen[role], **_: counts.update([model.name]),
+        )
+    run_drain(world, [world.fleet_id], stop_client=stop_client)
+    assert world.active_tickets() == []
+    assert set(seen["stop"]) == {"StopMatchmaking"}
+    assert seen["stop"]["StopMatchmaking"] == 12
+    assert "StopMatchmaking" not in seen["read"]
+    assert {"DescribeGameSessions", "DescribeMatchmaking"} <= set(seen["read"])
+
+
+def test_drain_with_every_call_hanging_ends_at_the_deadline(
+    world: World, manual_emulator: Emulator, make_gamelift: Callable[..., Any]
+) -> None:
+    """An endpoint that answers nothing fails the drain near its deadline, naming the fleet and
+    the endpoint, with no thread left that would keep the process alive."""
+    world.session()
+    proxy = FaultProxy(manual_emulator.endpoint_url)
+    proxy.fault("hang")
+    before = set(threading.enumerate())
+    started = time.monotonic()
+    try:
+        with pytest.raises(EndpointError) as info:
+            drain(make_gamelift(proxy.endpoint_url), [world.fleet_id], timeout_seconds=1)
+        elapsed = time.monotonic() - started
+        blocking = [t for t in set(threading.enumerate()) - before if not t.daemon]
+    finally:
+        proxy.close()
+    assert elapsed < 5  # the deadline plus the last look's grace, far under the 30 s read timeout
+    assert blocking == []
+    assert world.fleet_id in str(info.value)
+    assert "DescribeGameSessions" in str(info.value)
+    assert proxy.endpoint_url in str(info.value)
 
 
 def test_drain_catches_tickets_regenerated_meanwhile(world: World) -> None:

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import json
+import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import pytest
 from core_helpers import World, make_world
+from fault_helpers import FaultProxy
 
 from gamelift_emulator import Emulator, ManualClock
-from providers.core.errors import MatchmakerDataError, ServiceError, StopTimeoutError
+from providers.core.errors import (
+    EndpointError,
+    MatchmakerDataError,
+    ServiceError,
+    StopTimeoutError,
+)
 from providers.core.tickets import GONE, start_backfill, stop_and_wait
 
 
@@ -42,6 +51,41 @@ def test_active_ticket_is_cancelled_with_one_stop_and_one_describe(world: World)
     assert report.final_status == {ticket: "CANCELLED"}
     assert (report.stop_calls, report.describe_calls) == (1, 1)
     assert world.control.calls().get("StopMatchmaking") == 1
+
+
+def test_first_poll_comes_soon_after_a_200_ms_cancel(world: World) -> None:
+    """With AWS-like 200 ms asynchronous cancels, one describe 0.25 s after the stop confirms it."""
+    world.control.settings(stop_delay_ms=200)
+    ticket = world.session()["auto_backfill_ticket_id"]
+    started = world.now()
+    report = stop(world, [ticket])
+    assert report.final_status == {ticket: "CANCELLED"}
+    assert report.describe_calls == 1
+    assert world.now() - started <= 0.3
+
+
+def test_describe_that_never_answers_ends_at_the_deadline(
+    world: World, manual_emulator: Emulator, make_gamelift: Callable[..., Any]
+) -> None:
+    """A DescribeMatchmaking left hanging fails the stop near its deadline (not after the
+    client's read timeout), naming the ticket, and leaves no thread to block the exit."""
+    ticket = world.session()["auto_backfill_ticket_id"]
+    proxy = FaultProxy(manual_emulator.endpoint_url)
+    proxy.fault("hang", ["DescribeMatchmaking"])
+    before = set(threading.enumerate())
+    started = time.monotonic()
+    try:
+        with pytest.raises(EndpointError) as info:
+            stop_and_wait(make_gamelift(proxy.endpoint_url), [ticket], timeout_seconds=1)
+        elapsed = time.monotonic() - started
+        blocking = [t for t in set(threading.enumerate()) - before if not t.daemon]
+    finally:
+        proxy.close()
+    assert elapsed < 5  # the deadline plus the last look's grace, far under the 30 s read timeout
+    assert blocking == []
+    assert ticket in str(info.value)
+    assert "DescribeMatchmaking" in str(info.value)
+    assert proxy.endpoint_url in str(info.value)
 
 
 def test_many_tickets_are_confirmed_in_batches_of_ten(world: World) -> None:

@@ -4,9 +4,10 @@ One pass lists the fleets' game sessions (discovery.py), takes their automatic b
 tickets plus the explicit ones, describes the ones not yet known final in batches of 10,
 hands the active ones to the stop pipeline (tickets.py) and waits for them. Passes repeat
 until one finds nothing active, because GameLift may replace a timed-out automatic ticket
-meanwhile. Within a pass the work overlaps: listing pages and describing run on this
-thread while StopMatchmaking calls run on the pool, and confirmations of stopped tickets
-are interleaved (``StopPipeline.pump``) instead of waiting for the listing to end.
+meanwhile. Within a pass the work overlaps: listing pages and describing run one at a
+time on the pipeline's reader thread (so the deadline bounds them too) while
+StopMatchmaking calls run on the pool, and confirmations of stopped tickets are
+interleaved (``StopPipeline.pump``) instead of waiting for the listing to end.
 
 Calls per ticket beyond the listing pages: 0.1 describe to find it active, 1 stop, and
 about 0.1 describe to see it final (the first poll comes after GameLift's asynchronous
@@ -121,6 +122,7 @@ def drain(
     configuration_name: str | None = None,
     ticket_ids: Iterable[str] = (),
     timeout_seconds: float = DEFAULT_STOP_TIMEOUT_SECONDS,
+    stop_client: Any = None,
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
@@ -129,15 +131,19 @@ def drain(
 ) -> DrainReport:
     """Stop every active backfill ticket of the fleets, until a full pass finds none.
 
-    Raises StopTimeoutError naming what is still active at the deadline, and the
+    StopMatchmaking goes through ``stop_client`` (by default ``client``), every read
+    through ``client``. Raises StopTimeoutError naming what is still active at the
+    deadline, EndpointError naming the call GameLift left unanswered by then, and the
     translated error of any call that fails after botocore's retries.
     """
-    deadline = clock() + timeout_seconds
     extra = list(dict.fromkeys(ticket_ids))
     report = DrainReport()
     known_final: set[str] = set()
+    listing = f"DescribeGameSessions for fleet {', '.join(dict.fromkeys(fleet_ids))}"
     with StopPipeline(
         client,
+        timeout_seconds=timeout_seconds,
+        stop_client=stop_client,
         max_concurrency=max_concurrency,
         clock=clock,
         sleep=sleep,
@@ -147,16 +153,16 @@ def drain(
         while True:
             report.passes += 1
             on_event(ProgressEvent("pass", count=report.passes))
-            late = clock() >= deadline  # past the deadline: look, but stop nothing more
+            late = clock() >= pipeline.deadline  # past the deadline: look, stop nothing more
             stats = DiscoveryStats()
             found: dict[str, str] = {}
             listed = _listed(client, fleet_ids, extra, configuration_name, stats, known_final)
-            for batch in _batched(listed):
+            batches = _batched(listed)
+            while (batch := pipeline.read(listing, next, batches, None)) is not None:
                 report.describe_calls += 1
-                described = {
-                    t["TicketId"]: t.get("Status")
-                    for t in describe_batch(client, batch).get("TicketList", [])
-                }
+                what = f"DescribeMatchmaking for ticket {', '.join(batch)}"
+                response = pipeline.read(what, describe_batch, client, batch)
+                described = {t["TicketId"]: t.get("Status") for t in response.get("TicketList", [])}
                 active = 0
                 for ticket_id in batch:
                     status = described.get(ticket_id)
@@ -182,7 +188,7 @@ def drain(
                 raise StopTimeoutError(found, timeout_seconds)
             report.found_active += len(found)
             on_event(ProgressEvent("remaining", count=pipeline.outstanding))
-            stop_report = pipeline.finish(deadline, timeout_seconds)
+            stop_report = pipeline.finish()
             known_final.update(stop_report.final_status)
             if not found:
                 break

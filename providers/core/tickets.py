@@ -5,6 +5,12 @@ both go through :class:`StopPipeline`: StopMatchmaking on a bounded thread pool,
 answer classified, then confirmation with DescribeMatchmaking in batches of 10 on the
 waiter's backoff until every ticket is seen final or gone, or the deadline passes.
 
+The deadline bounds every call: the reads the driving thread needs (describes, and the
+drain's listing pages) run on a reader thread and are waited for with the time left, so an
+endpoint that stops answering fails the stop at the deadline (plus ``LAST_LOOK_SECONDS``),
+not after botocore's read timeout times its attempts. Stops may go through a client of
+their own (``stop_client``), whose adaptive rate limiter the reads then do not share.
+
 How answers are classified:
 
 - 200: the cancel is accepted; GameLift applies it asynchronously, so the ticket is polled
@@ -32,14 +38,16 @@ import heapq
 import time
 import uuid
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 
 from botocore.exceptions import ClientError
 
 from . import matchmaker_data
 from .errors import (
+    FINISH_HINT,
+    STOP_UNANSWERED,
     BackfillError,
     EndpointError,
     Failure,
@@ -50,6 +58,7 @@ from .errors import (
     translate,
 )
 from .waiters import DESCRIBE_BATCH, Backoff, batch_state, is_active
+from .workers import DaemonPool
 
 DEFAULT_STOP_TIMEOUT_SECONDS = 900.0
 DEFAULT_MAX_CONCURRENCY = 10
@@ -57,6 +66,11 @@ MAX_RESTOPS = 3
 GONE = "GONE"  # reported status of a ticket GameLift no longer returns
 # How long a ready ticket may wait for its batch of 10 to fill while stops are in flight.
 BATCH_LINGER_SECONDS = 1.0
+# Past the deadline, how long the last look (one describe of what is still pending, so
+# the error names fresh statuses) may take. Every call must be answered by then.
+LAST_LOOK_SECONDS = 2.0
+
+T = TypeVar("T")
 
 Clock = Callable[[], float]
 Sleep = Callable[[float], None]
@@ -210,14 +224,18 @@ class StopPipeline:
 
     ``submit`` never blocks; ``pump`` does the work that is due without waiting (so a
     caller can interleave it with discovery); ``finish`` waits for everything submitted
-    until the deadline and raises StopTimeoutError for what is still active.
-    Not thread-safe: one thread drives it, the pool only runs StopMatchmaking.
+    until the deadline (``timeout_seconds`` from now) and raises StopTimeoutError for what
+    is still active; ``read`` runs a caller's read call under the same deadline.
+    Not thread-safe: one thread drives it; the pool runs StopMatchmaking (with
+    ``stop_client``, by default ``client``) and the reader thread every read.
     """
 
     def __init__(
         self,
         client: Any,
         *,
+        timeout_seconds: float = DEFAULT_STOP_TIMEOUT_SECONDS,
+        stop_client: Any = None,
         max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
         clock: Clock = time.monotonic,
         sleep: Sleep = time.sleep,
@@ -225,7 +243,11 @@ class StopPipeline:
         backoff: Backoff | None = None,
     ) -> None:
         self._client = client
-        self._pool = ThreadPoolExecutor(max_workers=max_concurrency, thread_name_prefix="stop")
+        self._stop_client = client if stop_client is None else stop_client
+        self._pool = DaemonPool(max_concurrency, "stop")
+        self._reader = DaemonPool(1, "read")
+        self.timeout_seconds = timeout_seconds
+        self.deadline = clock() + timeout_seconds
         self._clock = clock
         self._sleep = sleep
         self._on_event = on_event
@@ -245,8 +267,35 @@ class StopPipeline:
         self.close()
 
     def close(self) -> None:
-        """Drop queued stops; stops already sent finish in the background."""
-        self._pool.shutdown(wait=False, cancel_futures=True)
+        """Drop queued calls; calls already sent finish in the background."""
+        self._pool.shutdown()
+        self._reader.shutdown()
+
+    def read(self, what: str, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` on the reader thread, waited for until the deadline (plus the last
+        look's grace); EndpointError naming ``what`` if GameLift has not answered by then."""
+        future = self._reader.submit(fn, *args)
+        try:
+            return self._within_deadline(future)
+        except TimeoutError:
+            if future.done():  # the call's own error, not our wait
+                raise
+            raise self._unanswered(what) from None
+
+    def _within_deadline(self, future: Future[T]) -> T:
+        left = self.deadline + LAST_LOOK_SECONDS - self._clock()
+        return future.result(timeout=max(0.0, left))
+
+    def _unanswered(self, what: str) -> EndpointError:
+        where = _where(self._client)
+        pending = list(self._pending)
+        more = " ..." if len(pending) > 20 else ""
+        still = f" {len(pending)} ticket(s) not yet seen ended: {', '.join(pending[:20])}{more}."
+        return EndpointError(
+            f"{what}: GameLift did not answer by the deadline ({self.timeout_seconds:g}s, "
+            f"stop_timeout_seconds) in region {where['region']} at {where['endpoint_url']}. "
+            f"Check the network and `endpoint_url`; {FINISH_HINT}.{still if pending else ''}"
+        )
 
     @property
     def outstanding(self) -> int:
@@ -263,7 +312,7 @@ class StopPipeline:
     def _send_stop(self, ticket_id: str) -> None:
         self.report.stop_calls += 1
         self._on_event(ProgressEvent("stopping", ticket_id=ticket_id))
-        future = self._pool.submit(stop_ticket, self._client, ticket_id)
+        future = self._pool.submit(stop_ticket, self._stop_client, ticket_id)
         self._in_flight[future] = ticket_id
 
     def _schedule_poll(self, ticket_id: str, delay: float) -> None:
@@ -310,7 +359,8 @@ class StopPipeline:
 
     def _confirm(self, batch: list[str]) -> None:
         self.report.describe_calls += 1
-        response = describe_batch(self._client, batch)
+        what = f"DescribeMatchmaking for ticket {', '.join(batch)}"
+        response = self.read(what, describe_batch, self._client, batch)
         all_final = batch_state(response) == "success"
         found = {t["TicketId"]: t for t in response.get("TicketList", [])}
         for ticket_id in batch:
@@ -356,8 +406,9 @@ class StopPipeline:
             self._confirm(batch)
             self._collect_stops()
 
-    def finish(self, deadline: float, timeout_seconds: float) -> StopReport:
-        """Wait until every submitted ticket is seen final or gone, or raise at ``deadline``."""
+    def finish(self) -> StopReport:
+        """Wait until every submitted ticket is seen final or gone, or raise at the deadline."""
+        deadline = self.deadline
         while self._pending:
             self.pump(flush=True)
             if not self._pending:
@@ -368,7 +419,7 @@ class StopPipeline:
                 if self._pending:
                     self._on_event(ProgressEvent("remaining", count=len(self._pending)))
                     raise StopTimeoutError(
-                        {t: p.last_status for t, p in self._pending.items()}, timeout_seconds
+                        {t: p.last_status for t, p in self._pending.items()}, self.timeout_seconds
                     )
                 break
             next_poll = self._schedule[0][0] if self._schedule else deadline
@@ -382,16 +433,24 @@ class StopPipeline:
         return self.report
 
     def _last_look(self) -> None:
-        """At the deadline, describe what is still pending once, so no status is stale."""
+        """At the deadline, describe what is still pending once, so no status is stale.
+
+        Statuses GameLift does not describe within ``LAST_LOOK_SECONDS`` stay as last seen.
+        """
         self._collect_stops()
         stopping = set(self._in_flight.values())
         waiting = [t for t in self._pending if t not in stopping]
         self._schedule, self._ready = [], []
         for batch in _batches(waiting):
             self.report.describe_calls += 1
-            found = {
-                t["TicketId"]: t for t in describe_batch(self._client, batch).get("TicketList", [])
-            }
+            future = self._reader.submit(describe_batch, self._client, batch)
+            try:
+                response = self._within_deadline(future)
+            except TimeoutError:
+                if future.done():
+                    raise
+                break
+            found = {t["TicketId"]: t for t in response.get("TicketList", [])}
             for ticket_id in batch:
                 status = found.get(ticket_id, {}).get("Status")
                 if is_active(status):
@@ -400,7 +459,7 @@ class StopPipeline:
                     self._finish(self._pending[ticket_id], status or GONE)
         for ticket_id in stopping:
             if ticket_id in self._pending:
-                self._pending[ticket_id].last_status += " (StopMatchmaking unanswered)"
+                self._pending[ticket_id].last_status += f" ({STOP_UNANSWERED})"
 
 
 def stop_and_wait(
@@ -408,16 +467,22 @@ def stop_and_wait(
     ticket_ids: Sequence[str],
     *,
     timeout_seconds: float = DEFAULT_STOP_TIMEOUT_SECONDS,
+    stop_client: Any = None,
     max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
     clock: Clock = time.monotonic,
     sleep: Sleep = time.sleep,
     on_event: OnEvent = _ignore,
     backoff: Backoff | None = None,
 ) -> StopReport:
-    """Stop every ticket and wait until each is final or gone; StopTimeoutError otherwise."""
-    deadline = clock() + timeout_seconds
+    """Stop every ticket and wait until each is final or gone; StopTimeoutError otherwise.
+
+    StopMatchmaking goes through ``stop_client`` (by default ``client``), every read
+    through ``client``.
+    """
     with StopPipeline(
         client,
+        timeout_seconds=timeout_seconds,
+        stop_client=stop_client,
         max_concurrency=max_concurrency,
         clock=clock,
         sleep=sleep,
@@ -426,7 +491,7 @@ def stop_and_wait(
     ) as pipeline:
         for ticket_id in dict.fromkeys(ticket_ids):
             pipeline.submit(ticket_id)
-        return pipeline.finish(deadline, timeout_seconds)
+        return pipeline.finish()
 
 
 def players_from_game_session(client: Any, game_session_arn: str) -> list[dict[str, Any]]:
