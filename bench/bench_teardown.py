@@ -67,7 +67,6 @@ from plugin_host import (  # noqa: E402
 )
 
 AWS_CLI = ROOT / ".venv-awscli" / "bin" / "aws"
-RETRY_SHIM = Path(__file__).resolve().parent / "retry_mode_shim"
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
 RULE_SET = (ROOT / "rulesets" / "two_teams.json").read_text()
 REGION = "us-east-1"
@@ -276,7 +275,7 @@ def plugin_env(home: Path, retry_mode: str | None = None) -> dict[str, str]:
         "AWS_PAGER": "",
     }
     if retry_mode:
-        env["BENCH_RETRY_MODE"] = retry_mode
+        env["AWS_RETRY_MODE"] = retry_mode  # botocore's own setting, honoured by the core
     return env
 
 
@@ -286,15 +285,9 @@ def plugin(home: Path, options: Options, retry_mode: str | None = None) -> Itera
     host = PluginHost(
         config={"aws:region": REGION},
         env=plugin_env(home, retry_mode),
-        python_path=[RETRY_SHIM, ROOT] if retry_mode else (),
         call_timeout=options.call_timeout_seconds,
     )
     with host:
-        if retry_mode:
-            host.configure()
-            wanted = f"retry mode {retry_mode}"
-            if wanted not in host.stderr:
-                raise RuntimeError(f"the retry-mode shim did not load: {host.stderr[-2000:]}")
         yield host
 
 

@@ -29,7 +29,7 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
-from providers.core.clients import gamelift_client, resolve_endpoint, resolve_region
+from providers.core.clients import Role, gamelift_client, resolve_endpoint, resolve_region
 from providers.core.drain import DrainReport, count_active, drain
 from providers.core.errors import FINISH_HINT, BackfillError, Failure, InputError
 from providers.core.tickets import (
@@ -174,6 +174,7 @@ class BackfillGuardProvider(ResourceProvider):
             report = drain(
                 settings.client(),
                 settings.fleet_ids,
+                stop_client=settings.client("stop"),
                 configuration_name=settings.configuration_name,
                 ticket_ids=settings.ticket_ids,
                 timeout_seconds=settings.stop_timeout_seconds,
@@ -258,9 +259,11 @@ class GuardSettings:
     stop_timeout_seconds: float
     max_concurrency: int
 
-    def client(self) -> Any:
-        """The process's cached GameLift client for these settings."""
-        return gamelift_client(self.region, self.endpoint_url, max_concurrency=self.max_concurrency)
+    def client(self, role: Role = "read") -> Any:
+        """The process's cached GameLift client for these settings and ``role``."""
+        return gamelift_client(
+            self.region, self.endpoint_url, role=role, max_concurrency=self.max_concurrency
+        )
 
 
 def _outputs(settings: GuardSettings) -> dict[str, Any]:

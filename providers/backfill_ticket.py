@@ -30,7 +30,7 @@ from pulumi.dynamic import (
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
-from providers.core.clients import gamelift_client, resolve_endpoint, resolve_region
+from providers.core.clients import Role, gamelift_client, resolve_endpoint, resolve_region
 from providers.core.errors import BackfillError, Failure, InputError, NotFoundError
 from providers.core.matchmaker_data import same_configuration
 from providers.core.tickets import (
@@ -496,13 +496,18 @@ class BackfillTicketProvider(ResourceProvider):
         the engine keeps the resource, so the next destroy finishes the job.
         """
         timeout = props.get("stop_timeout_seconds") or DEFAULT_TIMEOUT
-        report = stop_and_wait(self._client(props), [id_], timeout_seconds=float(timeout))
+        report = stop_and_wait(
+            self._client(props),
+            [id_],
+            timeout_seconds=float(timeout),
+            stop_client=self._client(props, "stop"),
+        )
         pulumi.log.info(f"backfill ticket {id_} ended: {report.final_status.get(id_, GONE)}")
 
-    def _client(self, props: Mapping[str, Any]) -> Any:
-        """The process's client for where the ticket lives (stored at create)."""
+    def _client(self, props: Mapping[str, Any], role: Role = "read") -> Any:
+        """The process's client for where the ticket lives (stored at create), by role."""
         region = resolve_region(props.get("region"), self._stack_region)
-        return gamelift_client(region, props.get("endpoint_url") or None)
+        return gamelift_client(region, props.get("endpoint_url") or None, role=role)
 
 
 class BackfillTicket(Resource, module="gamelift", name="BackfillTicket"):

@@ -23,10 +23,10 @@ import json
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any, NoReturn, TextIO
 
-from providers.core.clients import gamelift_client, resolve_endpoint, resolve_region
+from providers.core.clients import Role, gamelift_client, resolve_endpoint, resolve_region
 from providers.core.drain import drain
 from providers.core.errors import (
     BackfillError,
@@ -250,15 +250,27 @@ class Progress:
 Outcome = tuple[dict[str, Any], int, list[str]]
 
 
-def _client(args: argparse.Namespace, region: str, endpoint: str | None) -> Any:
-    return gamelift_client(region, endpoint, max_concurrency=args.max_concurrency)
+@dataclass(frozen=True)
+class Where:
+    """Where a command's calls go; its clients are made (and cached) on first use."""
+
+    region: str
+    endpoint: str | None
+    max_concurrency: int
+
+    def client(self, role: Role = "read") -> Any:
+        """The cached client for reads, or for StopMatchmaking (its own rate limiter)."""
+        return gamelift_client(
+            self.region, self.endpoint, role=role, max_concurrency=self.max_concurrency
+        )
 
 
-def run_stop(args: argparse.Namespace, client: Any, on_event: OnEvent) -> Outcome:
+def run_stop(args: argparse.Namespace, where: Where, on_event: OnEvent) -> Outcome:
     """Stop each ticket and wait until it is no longer active (a BackfillTicket delete)."""
     report = stop_and_wait(
-        client,
+        where.client(),
         args.ticket_ids,
+        stop_client=where.client("stop"),
         timeout_seconds=args.timeout,
         max_concurrency=args.max_concurrency,
         on_event=on_event,
@@ -283,11 +295,12 @@ def run_stop(args: argparse.Namespace, client: Any, on_event: OnEvent) -> Outcom
     return data, 0, lines
 
 
-def run_drain(args: argparse.Namespace, client: Any, on_event: OnEvent) -> Outcome:
+def run_drain(args: argparse.Namespace, where: Where, on_event: OnEvent) -> Outcome:
     """Stop every active backfill ticket of the fleets (a BackfillGuard delete)."""
     report = drain(
-        client,
+        where.client(),
         args.fleet_ids,
+        stop_client=where.client("stop"),
         configuration_name=args.configuration_name,
         ticket_ids=args.ticket_ids,
         timeout_seconds=args.timeout,
@@ -299,7 +312,7 @@ def run_drain(args: argparse.Namespace, client: Any, on_event: OnEvent) -> Outco
         # command line that does not exist is most likely a typo or the wrong region.
         raise NotFoundError(
             f"fleet(s) {', '.join(report.missing_fleets)} not found in region "
-            f"{client.meta.region_name}; the other fleets were drained "
+            f"{where.region}; the other fleets were drained "
             f"({report.found_active} active ticket(s) stopped). Check --fleet-id and --region."
         )
     data = {"fleet_ids": args.fleet_ids, **asdict(report)}
@@ -312,9 +325,9 @@ def run_drain(args: argparse.Namespace, client: Any, on_event: OnEvent) -> Outco
     return data, 0, lines
 
 
-def run_status(args: argparse.Namespace, client: Any, on_event: OnEvent) -> Outcome:
+def run_status(args: argparse.Namespace, where: Where, on_event: OnEvent) -> Outcome:
     """Each ticket's status; exit 0 only when none of them is active."""
-    found = describe_tickets(client, args.ticket_ids)
+    found = describe_tickets(where.client(), args.ticket_ids)
     tickets = []
     for ticket_id in dict.fromkeys(args.ticket_ids):
         ticket = found.get(ticket_id, {})
@@ -336,7 +349,7 @@ def run_status(args: argparse.Namespace, client: Any, on_event: OnEvent) -> Outc
     return {"tickets": tickets, "active": active}, STILL_ACTIVE_EXIT_CODE if active else 0, lines
 
 
-COMMANDS: Mapping[str, Callable[[argparse.Namespace, Any, OnEvent], Outcome]] = {
+COMMANDS: Mapping[str, Callable[[argparse.Namespace, Where, OnEvent], Outcome]] = {
     "stop": run_stop,
     "drain": run_drain,
     "status": run_status,
@@ -376,8 +389,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     progress = Progress(stderr, args.command)
     try:
         region, endpoint = _validated(args)
-        client = _client(args, region, endpoint)
-        data, code, lines = COMMANDS[args.command](args, client, progress.on_event)
+        where = Where(region, endpoint, args.max_concurrency)
+        data, code, lines = COMMANDS[args.command](args, where, progress.on_event)
     except BackfillError as error:
         progress.close()
         return _emit_error(error, as_json, stdout, stderr)
