@@ -517,8 +517,11 @@ class SoakRunner:
             problem = self._unclear(error, world)
             if problem:
                 return Outcome(scenario, "unrecovered", code, problem=problem)
-        # Recover as a user would: the faults pass, uncancellable tickets end, destroy again.
+        # Recover as a user would: the faults pass, uncancellable tickets end, destroy again
+        # (a new `pulumi destroy` is a new plugin process: fresh clients, whose adaptive
+        # retry mode has not been slowed down by the first attempt's throttling).
         self.control.clear_faults()
+        clear_client_cache()
         for ticket in self.control.tickets():
             if ticket["Status"] in ("PLACING", "REQUIRES_ACCEPTANCE"):
                 self.control.set_ticket_status(ticket["TicketId"], "COMPLETED")
