@@ -251,6 +251,32 @@ def test_server_stops_answering_stop_matchmaking(
 
 
 @pytest.mark.parametrize("kind", KINDS)
+def test_server_stops_answering_every_call(
+    host: PluginHost, world: World, proxy: FaultProxy, kind: Kind
+) -> None:
+    """No call answered at all: the delete fails at its deadline (plus the last look's 2 s),
+    not after botocore's read timeouts, naming the ticket or fleet; a second delete succeeds.
+
+    A BackfillTicket's StopMatchmaking is unanswered (StopTimeoutError); a guard's first
+    listing page is (EndpointError naming the fleet, the call and the endpoint).
+    """
+    target = create(host, world, proxy, kind, stop_timeout=DEADLINE)
+    proxy.fault("hang")
+    started = time.monotonic()
+    if kind == "ticket":
+        message = failed_delete(host, target, "StopTimeoutError", target.tickets)
+        assert "StopMatchmaking unanswered" in message
+    else:
+        message = failed_delete(host, target, "EndpointError", [world.fleet_id])
+        assert "DescribeGameSessions" in message
+        assert proxy.endpoint_url in message
+    assert time.monotonic() - started < DEADLINE + 8  # was minutes: 20 s read timeout x 10
+    proxy.clear()
+    target.delete(host)
+    assert_nothing_active(world)
+
+
+@pytest.mark.parametrize("kind", KINDS)
 def test_endpoint_down(host: PluginHost, world: World, proxy: FaultProxy, kind: Kind) -> None:
     """Nothing listens at the stored endpoint: the delete fails naming the ticket or fleet;
     a second delete succeeds once the endpoint is back.
