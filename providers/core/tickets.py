@@ -292,8 +292,9 @@ class StopPipeline:
         more = " ..." if len(pending) > 20 else ""
         still = f" {len(pending)} ticket(s) not yet seen ended: {', '.join(pending[:20])}{more}."
         return EndpointError(
-            f"{what}: GameLift did not answer by the deadline ({self.timeout_seconds:g}s, "
-            f"stop_timeout_seconds) in region {where['region']} at {where['endpoint_url']}. "
+            f"{what}: GameLift did not answer within the {self.timeout_seconds:g}s deadline "
+            f"(stop_timeout_seconds / --timeout) in region {where['region']} "
+            f"at {where['endpoint_url']}. "
             f"Check the network and `endpoint_url`; {FINISH_HINT}.{still if pending else ''}"
         )
 
