@@ -517,7 +517,7 @@ def test_cli_output_holds_no_credential_or_player_id(canary: Canary) -> None:
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 POLICY_PATH = PROJECT_DIR / "docs" / "iam-policy.json"
-README_IAM_PATH = PROJECT_DIR / "docs" / "README-iam.md"
+README_PATH = PROJECT_DIR / "README.md"
 
 
 def _operations_by_method() -> dict[str, str]:
@@ -617,7 +617,8 @@ def test_iam_policy_matches_the_operations_seen_by_the_emulator(
 
 
 def test_readme_iam_section_holds_the_policy_verbatim() -> None:
-    """docs/README-iam.md carries docs/iam-policy.json, character for character."""
-    readme = README_IAM_PATH.read_text()
-    blocks = re.findall(r"```json\n(.*?)```", readme, flags=re.DOTALL)
+    """The README's IAM section carries docs/iam-policy.json, character for character."""
+    readme = README_PATH.read_text()
+    section = readme.split("\n## IAM", 1)[1].split("\n## ", 1)[0]
+    blocks = re.findall(r"```json\n(.*?)```", section, flags=re.DOTALL)
     assert blocks == [POLICY_PATH.read_text()]
