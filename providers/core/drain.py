@@ -16,26 +16,20 @@ cancel has usually landed). Tickets seen final are remembered and never describe
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from itertools import chain
-from typing import Any
+from typing import Any, Unpack
 
 from .discovery import DiscoveryStats, backfill_ticket_ids
 from .errors import StopTimeoutError
 from .tickets import (
-    DEFAULT_MAX_CONCURRENCY,
-    DEFAULT_STOP_TIMEOUT_SECONDS,
-    Clock,
-    OnEvent,
+    PipelineOptions,
     ProgressEvent,
-    Sleep,
     StopPipeline,
-    _ignore,
     describe_batch,
 )
-from .waiters import DESCRIBE_BATCH, Backoff, is_active
+from .waiters import DESCRIBE_BATCH, is_active
 
 
 @dataclass
@@ -121,35 +115,22 @@ def drain(
     *,
     configuration_name: str | None = None,
     ticket_ids: Iterable[str] = (),
-    timeout_seconds: float = DEFAULT_STOP_TIMEOUT_SECONDS,
-    stop_client: Any = None,
-    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-    clock: Clock = time.monotonic,
-    sleep: Sleep = time.sleep,
-    on_event: OnEvent = _ignore,
-    backoff: Backoff | None = None,
+    **options: Unpack[PipelineOptions],
 ) -> DrainReport:
     """Stop every active backfill ticket of the fleets, until a full pass finds none.
 
     StopMatchmaking goes through ``stop_client`` (by default ``client``), every read
-    through ``client``. Raises StopTimeoutError naming what is still active at the
-    deadline, EndpointError naming the call GameLift left unanswered by then, and the
-    translated error of any call that fails after botocore's retries.
+    through ``client``; ``options`` as for ``StopPipeline``. Raises StopTimeoutError
+    naming what is still active at the deadline, EndpointError naming the call GameLift
+    left unanswered by then, and the translated error of any call that fails after
+    botocore's retries.
     """
     extra = list(dict.fromkeys(ticket_ids))
     report = DrainReport()
     known_final: set[str] = set()
     listing = f"DescribeGameSessions for fleet {', '.join(dict.fromkeys(fleet_ids))}"
-    with StopPipeline(
-        client,
-        timeout_seconds=timeout_seconds,
-        stop_client=stop_client,
-        max_concurrency=max_concurrency,
-        clock=clock,
-        sleep=sleep,
-        on_event=on_event,
-        backoff=backoff,
-    ) as pipeline:
+    with StopPipeline(client, **options) as pipeline:
+        on_event, clock = pipeline.on_event, pipeline.clock
         while True:
             report.passes += 1
             on_event(ProgressEvent("pass", count=report.passes))
@@ -185,7 +166,7 @@ def drain(
             report.sessions = stats.sessions
             report.list_pages += stats.pages
             if late and found:
-                raise StopTimeoutError(found, timeout_seconds)
+                raise StopTimeoutError(found, pipeline.timeout_seconds)
             report.found_active += len(found)
             on_event(ProgressEvent("remaining", count=pipeline.outstanding))
             stop_report = pipeline.finish()

@@ -40,7 +40,7 @@ import uuid
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeVar
+from typing import Any, Literal, TypedDict, TypeVar, Unpack
 
 from botocore.exceptions import ClientError
 
@@ -219,6 +219,18 @@ class _Pending:
     restop_due: bool = False
 
 
+class PipelineOptions(TypedDict, total=False):
+    """How a stop or a drain runs; each key optional, defaults as in :class:`StopPipeline`."""
+
+    timeout_seconds: float
+    stop_client: Any
+    max_concurrency: int
+    clock: Clock
+    sleep: Sleep
+    on_event: OnEvent
+    backoff: Backoff | None
+
+
 class StopPipeline:
     """Stops tickets on a bounded pool and confirms them final in batches of 10.
 
@@ -248,9 +260,9 @@ class StopPipeline:
         self._reader = DaemonPool(1, "read")
         self.timeout_seconds = timeout_seconds
         self.deadline = clock() + timeout_seconds
-        self._clock = clock
+        self.clock = clock
         self._sleep = sleep
-        self._on_event = on_event
+        self.on_event = on_event
         self._backoff = backoff or Backoff()
         self._pending: dict[str, _Pending] = {}
         self._in_flight: dict[Future[StopOutcome], str] = {}
@@ -283,7 +295,7 @@ class StopPipeline:
             raise self._unanswered(what) from None
 
     def _within_deadline(self, future: Future[T]) -> T:
-        left = self.deadline + LAST_LOOK_SECONDS - self._clock()
+        left = self.deadline + LAST_LOOK_SECONDS - self.clock()
         return future.result(timeout=max(0.0, left))
 
     def _unanswered(self, what: str) -> EndpointError:
@@ -312,13 +324,13 @@ class StopPipeline:
 
     def _send_stop(self, ticket_id: str) -> None:
         self.report.stop_calls += 1
-        self._on_event(ProgressEvent("stopping", ticket_id=ticket_id))
+        self.on_event(ProgressEvent("stopping", ticket_id=ticket_id))
         future = self._pool.submit(stop_ticket, self._stop_client, ticket_id)
         self._in_flight[future] = ticket_id
 
     def _schedule_poll(self, ticket_id: str, delay: float) -> None:
         self._seq += 1
-        heapq.heappush(self._schedule, (self._clock() + delay, self._seq, ticket_id))
+        heapq.heappush(self._schedule, (self.clock() + delay, self._seq, ticket_id))
 
     def _collect_stops(self) -> None:
         for future in [f for f in self._in_flight if f.done()]:
@@ -327,14 +339,14 @@ class StopPipeline:
             pending = self._pending[ticket_id]
             pending.outcome = outcome
             if outcome == "accepted":
-                self._on_event(ProgressEvent("cancel_accepted", ticket_id=ticket_id))
+                self.on_event(ProgressEvent("cancel_accepted", ticket_id=ticket_id))
                 self._schedule_poll(ticket_id, self._backoff.delay(0))
             else:
-                self._on_event(ProgressEvent("refused", ticket_id=ticket_id, status=outcome))
+                self.on_event(ProgressEvent("refused", ticket_id=ticket_id, status=outcome))
                 self._schedule_poll(ticket_id, 0.0)
 
     def _take_ready(self, flush: bool) -> list[str] | None:
-        now = self._clock()
+        now = self.clock()
         while self._schedule and self._schedule[0][0] <= now:
             _, _, ticket_id = heapq.heappop(self._schedule)
             pending = self._pending[ticket_id]
@@ -386,13 +398,13 @@ class StopPipeline:
         self.report.final_status[pending.ticket_id] = status
         if pending.outcome == "accepted":
             self.report.stopped.append(pending.ticket_id)
-            self._on_event(ProgressEvent("stopped", ticket_id=pending.ticket_id, status=status))
+            self.on_event(ProgressEvent("stopped", ticket_id=pending.ticket_id, status=status))
         elif pending.seen_active_after_refusal:
             self.report.waited_out.append(pending.ticket_id)
-            self._on_event(ProgressEvent("stopped", ticket_id=pending.ticket_id, status=status))
+            self.on_event(ProgressEvent("stopped", ticket_id=pending.ticket_id, status=status))
         else:
             self.report.already_final.append(pending.ticket_id)
-            self._on_event(
+            self.on_event(
                 ProgressEvent("already_final", ticket_id=pending.ticket_id, status=status)
             )
 
@@ -414,11 +426,11 @@ class StopPipeline:
             self.pump(flush=True)
             if not self._pending:
                 break
-            now = self._clock()
+            now = self.clock()
             if now >= deadline:
                 self._last_look()
                 if self._pending:
-                    self._on_event(ProgressEvent("remaining", count=len(self._pending)))
+                    self.on_event(ProgressEvent("remaining", count=len(self._pending)))
                     raise StopTimeoutError(
                         {t: p.last_status for t, p in self._pending.items()}, self.timeout_seconds
                     )
@@ -464,32 +476,14 @@ class StopPipeline:
 
 
 def stop_and_wait(
-    client: Any,
-    ticket_ids: Sequence[str],
-    *,
-    timeout_seconds: float = DEFAULT_STOP_TIMEOUT_SECONDS,
-    stop_client: Any = None,
-    max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
-    clock: Clock = time.monotonic,
-    sleep: Sleep = time.sleep,
-    on_event: OnEvent = _ignore,
-    backoff: Backoff | None = None,
+    client: Any, ticket_ids: Sequence[str], **options: Unpack[PipelineOptions]
 ) -> StopReport:
     """Stop every ticket and wait until each is final or gone; StopTimeoutError otherwise.
 
     StopMatchmaking goes through ``stop_client`` (by default ``client``), every read
-    through ``client``.
+    through ``client``; ``options`` as for :class:`StopPipeline`.
     """
-    with StopPipeline(
-        client,
-        timeout_seconds=timeout_seconds,
-        stop_client=stop_client,
-        max_concurrency=max_concurrency,
-        clock=clock,
-        sleep=sleep,
-        on_event=on_event,
-        backoff=backoff,
-    ) as pipeline:
+    with StopPipeline(client, **options) as pipeline:
         for ticket_id in dict.fromkeys(ticket_ids):
             pipeline.submit(ticket_id)
         return pipeline.finish()
