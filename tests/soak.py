@@ -73,10 +73,10 @@ from providers.backfill_ticket import (  # noqa: E402
     DERIVED_KEY,
     BackfillTicketArgs,
     BackfillTicketProvider,
-    derive_ticket_id,
 )
 from providers.core.clients import clear_client_cache  # noqa: E402
 from providers.core.errors import BackfillError, StopTimeoutError  # noqa: E402
+from providers.core.starting import derive_ticket_id  # noqa: E402
 from providers.core.waiters import Backoff  # noqa: E402
 
 REGION = "us-east-1"

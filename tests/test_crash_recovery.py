@@ -35,10 +35,10 @@ from providers.backfill_ticket import (
     BackfillTicket,
     BackfillTicketArgs,
     BackfillTicketProvider,
-    derive_ticket_id,
 )
 from providers.core.clients import clear_client_cache
 from providers.core.errors import InputError
+from providers.core.starting import derive_ticket_id
 
 GUARD_URN = make_urn("guard", "pulumi-python:dynamic/gamelift:BackfillGuard")
 PROJECT, STACK = "gamelift-backfill", "dev"
