@@ -38,7 +38,7 @@ bench-emulator: setup
 	$(BIN)/python -m bench.bench_emulator --calls 2000
 
 # Teardown side by side (README.md, "Benchmarks"): BackfillGuard drain vs BackfillTicket
-# deletes vs the AWS CLI per ticket, throttled floor, 20 guards at once. About 8 minutes;
+# deletes vs the AWS CLI per ticket, throttled floor, 20 guards at once. About 7 minutes;
 # BENCH_FLAGS=--quick for a smoke run. Writes bench/results/latest.md.
 bench: setup
 	$(BIN)/python -m bench.bench_teardown $(BENCH_FLAGS)
