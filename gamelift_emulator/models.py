@@ -269,6 +269,14 @@ def _paginate(
     return page, None
 
 
+def _listing(key: str, page: list[Any], token: str | None) -> Json:
+    """A Describe* answer: the page under ``key``, and NextToken while more remain."""
+    out: Json = {key: page}
+    if token:
+        out["NextToken"] = token
+    return out
+
+
 def _tail(arn_or_name: str, resource: str) -> str:
     """The name or ID at the end of ``arn:...:<resource>/<id>`` (or the value itself)."""
     marker = f":{resource}/"
@@ -507,11 +515,10 @@ class GameLiftBackend:
     ) -> Json:
         if Names:
             return {"RuleSets": [dict(self._rule_set(n).data) for n in Names]}
-        page, token = self._page_named("rs", self._rule_sets, Limit or DEFAULT_PAGE_SIZE, NextToken)
-        out: Json = {"RuleSets": page}
-        if token:
-            out["NextToken"] = token
-        return out
+        return _listing(
+            "RuleSets",
+            *self._page_named("rs", self._rule_sets, Limit or DEFAULT_PAGE_SIZE, NextToken),
+        )
 
     @_locked
     def delete_matchmaking_rule_set(self, *, Name: str, **_ignored: Any) -> Json:
@@ -627,11 +634,7 @@ class GameLiftBackend:
             rule_set_name = _tail(RuleSetName, "matchmakingruleset")
             items = {k: c for k, c in items.items() if c.data["RuleSetName"] == rule_set_name}
         limit = min(Limit or CONFIGURATION_PAGE_MAX, CONFIGURATION_PAGE_MAX)
-        page, token = self._page_named("mc", items, limit, NextToken)
-        out: Json = {"Configurations": page}
-        if token:
-            out["NextToken"] = token
-        return out
+        return _listing("Configurations", *self._page_named("mc", items, limit, NextToken))
 
     @_locked
     def update_matchmaking_configuration(self, *, Name: str, **changes: Any) -> Json:
@@ -813,11 +816,10 @@ class GameLiftBackend:
     ) -> Json:
         if Names:
             return {"GameSessionQueues": [dict(self._queue(n).data) for n in Names]}
-        page, token = self._page_named("q", self._queues, Limit or DEFAULT_PAGE_SIZE, NextToken)
-        out: Json = {"GameSessionQueues": page}
-        if token:
-            out["NextToken"] = token
-        return out
+        return _listing(
+            "GameSessionQueues",
+            *self._page_named("q", self._queues, Limit or DEFAULT_PAGE_SIZE, NextToken),
+        )
 
     @_locked
     def delete_game_session_queue(self, *, Name: str, **_ignored: Any) -> Json:
@@ -936,13 +938,10 @@ class GameLiftBackend:
                 return None
             return s.describe()
 
-        page, token = _paginate(
-            "gs", fleet.session_seqs, fetch, Limit or GAME_SESSION_PAGE_SIZE, NextToken
+        return _listing(
+            "GameSessions",
+            *_paginate("gs", fleet.session_seqs, fetch, Limit or GAME_SESSION_PAGE_SIZE, NextToken),
         )
-        out: Json = {"GameSessions": page}
-        if token:
-            out["NextToken"] = token
-        return out
 
     # ---------------------------------------------------------------- controls
 
