@@ -22,9 +22,9 @@ import pulumi
 import pulumi_aws as aws
 
 import program_config
+from gamelift_backfill.backfill_guard import BackfillGuard, BackfillGuardArgs
+from gamelift_backfill.backfill_ticket import BackfillTicket, BackfillTicketArgs
 from program_config import ProgramConfig
-from providers.backfill_guard import BackfillGuard, BackfillGuardArgs
-from providers.backfill_ticket import BackfillTicket, BackfillTicketArgs
 
 REQUEST_TIMEOUT_SECONDS = 120
 """How long a matchmaking request of the managed configuration may search."""

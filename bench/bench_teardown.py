@@ -50,9 +50,9 @@ import boto3
 import botocore.config
 
 from bench.bench_emulator import emulator_url
+from gamelift_backfill.backfill_guard import BackfillGuardArgs, BackfillGuardProvider
+from gamelift_backfill.backfill_ticket import BackfillTicketArgs, BackfillTicketProvider
 from gamelift_emulator import EmulatorControl
-from providers.backfill_guard import BackfillGuardArgs, BackfillGuardProvider
-from providers.backfill_ticket import BackfillTicketArgs, BackfillTicketProvider
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))  # plugin_host lives with the tests

@@ -1,10 +1,8 @@
-"""``python -m providers``: the command line of providers/cli.py (CONTRACT)."""
-
-from __future__ import annotations
+"""``python -m providers`` (CONTRACT): the same command line as ``gamelift-backfill``."""
 
 import sys
 
-from providers.cli import main
+from gamelift_backfill.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

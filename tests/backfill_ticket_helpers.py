@@ -26,8 +26,12 @@ from plugin_host import (
     type_token,
 )
 
+from gamelift_backfill.backfill_ticket import (
+    BackfillTicket,
+    BackfillTicketArgs,
+    BackfillTicketProvider,
+)
 from gamelift_emulator import EmulatorControl
-from providers.backfill_ticket import BackfillTicket, BackfillTicketArgs, BackfillTicketProvider
 
 AWS_VARIABLES = (
     "AWS_PROFILE",

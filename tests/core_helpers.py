@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from gamelift_backfill.core.tickets import ProgressEvent
 from gamelift_emulator import EmulatorControl, ManualClock
-from providers.core.tickets import ProgressEvent
 
 RULE_SET_BODY = json.dumps(
     {

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from emulator_helpers import seed_configuration
 
+from gamelift_backfill.core.clients import clear_client_cache
 from gamelift_emulator import EmulatorControl
-from providers.core.clients import clear_client_cache
 
 REGION = "us-east-1"
 ACTIVE = frozenset({"QUEUED", "SEARCHING", "REQUIRES_ACCEPTANCE", "PLACING"})

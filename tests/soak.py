@@ -66,18 +66,18 @@ from plugin_host import (  # noqa: E402
 from pulumi.dynamic import ConfigureRequest  # noqa: E402
 from pulumi.dynamic.config import Config  # noqa: E402
 
-import providers.core.tickets as core_tickets  # noqa: E402
-from gamelift_emulator import Emulator, EmulatorControl  # noqa: E402
-from providers.backfill_guard import BackfillGuardArgs, BackfillGuardProvider  # noqa: E402
-from providers.backfill_ticket import (  # noqa: E402
+import gamelift_backfill.core.tickets as core_tickets  # noqa: E402
+from gamelift_backfill.backfill_guard import BackfillGuardArgs, BackfillGuardProvider  # noqa: E402
+from gamelift_backfill.backfill_ticket import (  # noqa: E402
     DERIVED_KEY,
     BackfillTicketArgs,
     BackfillTicketProvider,
 )
-from providers.core.clients import clear_client_cache  # noqa: E402
-from providers.core.errors import BackfillError, StopTimeoutError  # noqa: E402
-from providers.core.starting import derive_ticket_id  # noqa: E402
-from providers.core.waiters import Backoff  # noqa: E402
+from gamelift_backfill.core.clients import clear_client_cache  # noqa: E402
+from gamelift_backfill.core.errors import BackfillError, StopTimeoutError  # noqa: E402
+from gamelift_backfill.core.starting import derive_ticket_id  # noqa: E402
+from gamelift_backfill.core.waiters import Backoff  # noqa: E402
+from gamelift_emulator import Emulator, EmulatorControl  # noqa: E402
 
 REGION = "us-east-1"
 CONFIGURATION = "cfg"
@@ -737,7 +737,7 @@ def _code_of(error: BaseException) -> str:
         return error.code
     if isinstance(error, PluginError):
         head = error.provider_message.split(":", 1)[0]
-        if head.startswith("providers.core.errors."):
+        if head.startswith("gamelift_backfill.core.errors."):
             return CODE_BY_CLASS.get(head.rsplit(".", 1)[-1], "UNKNOWN")
     return "UNKNOWN"
 

@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 from guard_helpers import REGION, World, isolate_aws_env, make_world
 
+from gamelift_backfill import cli
+from gamelift_backfill.core import clients
+from gamelift_backfill.core.clients import clear_client_cache
 from gamelift_emulator import Emulator, EmulatorControl
-from providers import cli
-from providers.core import clients
-from providers.core.clients import clear_client_cache
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 

@@ -12,11 +12,11 @@ import pytest
 from core_helpers import World, make_world
 from fault_helpers import FaultProxy
 
+from gamelift_backfill.core.discovery import DiscoveryStats, backfill_ticket_ids
+from gamelift_backfill.core.drain import count_active, drain
+from gamelift_backfill.core.errors import EndpointError, StopTimeoutError
+from gamelift_backfill.core.tickets import ProgressEvent
 from gamelift_emulator import Emulator, ManualClock
-from providers.core.discovery import DiscoveryStats, backfill_ticket_ids
-from providers.core.drain import count_active, drain
-from providers.core.errors import EndpointError, StopTimeoutError
-from providers.core.tickets import ProgressEvent
 
 
 @pytest.fixture

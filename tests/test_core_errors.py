@@ -11,9 +11,8 @@ import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
 from core_helpers import World, make_world
 
-from gamelift_emulator import Emulator, EmulatorControl, ManualClock
-from providers.core import clients
-from providers.core.errors import (
+from gamelift_backfill.core import clients
+from gamelift_backfill.core.errors import (
     AuthError,
     EndpointError,
     InputError,
@@ -22,7 +21,8 @@ from providers.core.errors import (
     UnsupportedRegionError,
     translate,
 )
-from providers.core.tickets import describe_tickets, stop_and_wait
+from gamelift_backfill.core.tickets import describe_tickets, stop_and_wait
+from gamelift_emulator import Emulator, EmulatorControl, ManualClock
 
 
 @pytest.fixture

@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from providers.core.errors import MatchmakerDataError
-from providers.core.matchmaker_data import (
+from gamelift_backfill.core.errors import MatchmakerDataError
+from gamelift_backfill.core.matchmaker_data import (
     backfill_summary,
     configuration_name_of,
     parse,

@@ -12,14 +12,14 @@ import pytest
 from core_helpers import World, make_world
 from fault_helpers import FaultProxy
 
-from gamelift_emulator import Emulator, ManualClock
-from providers.core.errors import (
+from gamelift_backfill.core.errors import (
     EndpointError,
     MatchmakerDataError,
     ServiceError,
     StopTimeoutError,
 )
-from providers.core.tickets import GONE, start_backfill, stop_and_wait
+from gamelift_backfill.core.tickets import GONE, start_backfill, stop_and_wait
+from gamelift_emulator import Emulator, ManualClock
 
 
 @pytest.fixture

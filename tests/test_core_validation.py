@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from providers.core.errors import Failure
-from providers.core.validation import (
+from gamelift_backfill.core.errors import Failure
+from gamelift_backfill.core.validation import (
     check_endpoint_url,
     check_region,
     check_value,
@@ -92,7 +92,7 @@ def test_attribute_values_are_checked_against_the_model(
 
 def test_structure_required_members_are_reported() -> None:
     """A structure missing a required member names it (DescribeMatchmaking's TicketIds)."""
-    from providers.core.validation import _service_model
+    from gamelift_backfill.core.validation import _service_model
 
     shape = _service_model().operation_model("DescribeMatchmaking").input_shape
     assert fields(check_value({}, shape, "request")) == ["request.TicketIds"]

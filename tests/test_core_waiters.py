@@ -6,7 +6,7 @@ import itertools
 
 import pytest
 
-from providers.core.waiters import WAITER_CONFIG, Backoff, batch_state
+from gamelift_backfill.core.waiters import WAITER_CONFIG, Backoff, batch_state
 
 
 @pytest.mark.parametrize(

@@ -28,17 +28,17 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.runtime import settings
 
-from gamelift_emulator import Emulator, EmulatorControl
-from providers.backfill_guard import BackfillGuardArgs, BackfillGuardProvider
-from providers.backfill_ticket import (
+from gamelift_backfill.backfill_guard import BackfillGuardArgs, BackfillGuardProvider
+from gamelift_backfill.backfill_ticket import (
     DERIVED_KEY,
     BackfillTicket,
     BackfillTicketArgs,
     BackfillTicketProvider,
 )
-from providers.core.clients import clear_client_cache
-from providers.core.errors import InputError
-from providers.core.starting import derive_ticket_id
+from gamelift_backfill.core.clients import clear_client_cache
+from gamelift_backfill.core.errors import InputError
+from gamelift_backfill.core.starting import derive_ticket_id
+from gamelift_emulator import Emulator, EmulatorControl
 
 GUARD_URN = make_urn("guard", "pulumi-python:dynamic/gamelift:BackfillGuard")
 PROJECT, STACK = "gamelift-backfill", "dev"

@@ -26,7 +26,7 @@ from scripts import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.local.yaml", "__main__.py", "program_config.py")
-PROJECT_DIRS = ("providers", "rulesets")
+PROJECT_DIRS = ("gamelift_backfill", "providers", "rulesets")
 
 pytestmark = [
     pytest.mark.e2e,

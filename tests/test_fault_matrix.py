@@ -40,9 +40,9 @@ from plugin_host import (
 )
 
 import gamelift_emulator.sigv4
+from gamelift_backfill.backfill_guard import BackfillGuard, BackfillGuardArgs, BackfillGuardProvider
+from gamelift_backfill.backfill_ticket import BackfillTicketArgs, BackfillTicketProvider
 from gamelift_emulator import Emulator, EmulatorControl
-from providers.backfill_guard import BackfillGuard, BackfillGuardArgs, BackfillGuardProvider
-from providers.backfill_ticket import BackfillTicketArgs, BackfillTicketProvider
 
 Kind = Literal["ticket", "guard"]
 KINDS: list[Kind] = ["ticket", "guard"]
@@ -169,7 +169,7 @@ def failed_delete(host: PluginHost, target: Target, error_class: str, names: lis
     with pytest.raises(PluginError) as raised:
         target.delete(host)
     message = raised.value.provider_message
-    assert message.startswith(f"providers.core.errors.{error_class}: "), message
+    assert message.startswith(f"gamelift_backfill.core.errors.{error_class}: "), message
     for name in names:
         assert name in message, (name, message)
     return message

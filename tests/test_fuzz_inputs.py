@@ -24,9 +24,9 @@ from pulumi.dynamic import ResourceProvider
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 
+from gamelift_backfill import backfill_guard, backfill_ticket, cli
+from gamelift_backfill.core.clients import clear_client_cache
 from gamelift_emulator import Emulator
-from providers import backfill_guard, backfill_ticket, cli
-from providers.core.clients import clear_client_cache
 
 FUZZ = settings(
     derandomize=True,
@@ -34,7 +34,7 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
 )
-# The exit codes of the CLI's module docstring (0, 2 and providers.core.errors' classes).
+# The exit codes of the CLI's module docstring (0, 2 and gamelift_backfill.core.errors' classes).
 DOCUMENTED_EXIT_CODES = {0, 1, 2, 3, 4, 5, 6, 7}
 
 HUGE_STRING = "x" * 100_000

@@ -21,8 +21,8 @@ from plugin_host import (
     type_token,
 )
 
+from gamelift_backfill.backfill_guard import BackfillGuard, BackfillGuardArgs, BackfillGuardProvider
 from gamelift_emulator import Emulator, EmulatorControl
-from providers.backfill_guard import BackfillGuard, BackfillGuardArgs, BackfillGuardProvider
 
 URN = make_urn("guard", type_token(BackfillGuard))
 
@@ -168,7 +168,9 @@ def test_failed_destroy_names_tickets_and_the_next_one_finishes(
     with pytest.raises(PluginError) as raised:
         host.delete(guard_id, URN, state)
     message = raised.value.provider_message
-    assert message.startswith("providers.core.errors.StopTimeoutError: 1 backfill ticket(s)")
+    assert message.startswith(
+        "gamelift_backfill.core.errors.StopTimeoutError: 1 backfill ticket(s)"
+    )
     assert f"{stuck} (PLACING)" in message
     assert world.status(other) == "CANCELLED"
     assert host.read(guard_id, URN, state).outs["active_ticket_count"] == 1  # still managed

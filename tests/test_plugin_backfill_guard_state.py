@@ -33,8 +33,8 @@ from plugin_host import (
     type_token,
 )
 
+from gamelift_backfill.backfill_guard import BackfillGuard, BackfillGuardArgs, BackfillGuardProvider
 from gamelift_emulator import Emulator, EmulatorControl
-from providers.backfill_guard import BackfillGuard, BackfillGuardArgs, BackfillGuardProvider
 
 STATE_FIXTURE = Path(__file__).parent / "fixtures" / "state" / "backfill_guard_v1.json"
 FIXTURE_FLEET_ID = "fleet-0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6"

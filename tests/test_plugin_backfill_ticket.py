@@ -134,7 +134,7 @@ def test_adopting_a_missing_ticket_fails_not_found(host: PluginHost, world: Seed
     """Adoption of an unknown ticket fails the up with a NotFoundError naming it."""
     with pytest.raises(PluginError) as raised:
         up(host, ticket_id="ghost-ticket")
-    assert raised.value.provider_message.startswith("providers.core.errors.NotFoundError")
+    assert raised.value.provider_message.startswith("gamelift_backfill.core.errors.NotFoundError")
     assert "ghost-ticket" in raised.value.provider_message
 
 
@@ -235,7 +235,7 @@ def test_destroy_timeout_keeps_the_resource_and_a_second_destroy_finishes(
     with pytest.raises(PluginError) as raised:
         host.delete(ticket_id, URN, state)
     message = raised.value.provider_message
-    assert message.startswith("providers.core.errors.StopTimeoutError")
+    assert message.startswith("gamelift_backfill.core.errors.StopTimeoutError")
     assert f"{ticket_id} (PLACING)" in message
     assert "pulumi destroy" in message
     assert world.status(ticket_id) == "PLACING"

@@ -12,10 +12,10 @@ from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.output import Unknown
 
+from gamelift_backfill.backfill_guard import BackfillGuardArgs, BackfillGuardProvider
+from gamelift_backfill.core.clients import clear_client_cache
+from gamelift_backfill.core.errors import AuthError, InputError, StopTimeoutError
 from gamelift_emulator import Emulator, EmulatorControl
-from providers.backfill_guard import BackfillGuardArgs, BackfillGuardProvider
-from providers.core.clients import clear_client_cache
-from providers.core.errors import AuthError, InputError, StopTimeoutError
 
 UNKNOWN = Unknown()  # type: ignore[no-untyped-call]  # the value the plugin hands over
 

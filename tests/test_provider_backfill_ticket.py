@@ -15,22 +15,22 @@ from pulumi.dynamic.config import Config
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 
-from gamelift_emulator import Emulator, EmulatorControl
-from providers.backfill_ticket import (
+from gamelift_backfill.backfill_ticket import (
     DEFAULT_TIMEOUT,
     INPUT_NAMES,
     OUTPUT_NAMES,
     BackfillTicketArgs,
     BackfillTicketProvider,
 )
-from providers.core.clients import clear_client_cache
-from providers.core.errors import (
+from gamelift_backfill.core.clients import clear_client_cache
+from gamelift_backfill.core.errors import (
     AuthError,
     InputError,
     NotFoundError,
     ServiceError,
     StopTimeoutError,
 )
+from gamelift_emulator import Emulator, EmulatorControl
 
 
 @pytest.fixture(autouse=True)
@@ -90,7 +90,7 @@ def test_provider_pickles_by_reference_with_no_instance_state() -> None:
     provider = BackfillTicketProvider()
     pickled = base64.b64decode(serialize_provider(provider))
     assert vars(provider) == {}
-    assert b"providers.backfill_ticket" in pickled
+    assert b"gamelift_backfill.backfill_ticket" in pickled
     assert b"BackfillTicketProvider" in pickled
 
 

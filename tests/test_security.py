@@ -46,13 +46,17 @@ from plugin_host import (
 )
 from pulumi.runtime import rpc
 
+from gamelift_backfill import cli
+from gamelift_backfill.backfill_guard import BackfillGuard, BackfillGuardArgs, BackfillGuardProvider
+from gamelift_backfill.backfill_ticket import (
+    BackfillTicket,
+    BackfillTicketArgs,
+    BackfillTicketProvider,
+)
+from gamelift_backfill.core.clients import clear_client_cache
+from gamelift_backfill.core.errors import AuthError
+from gamelift_backfill.core.validation import check_endpoint_url
 from gamelift_emulator import Emulator
-from providers import cli
-from providers.backfill_guard import BackfillGuard, BackfillGuardArgs, BackfillGuardProvider
-from providers.backfill_ticket import BackfillTicket, BackfillTicketArgs, BackfillTicketProvider
-from providers.core.clients import clear_client_cache
-from providers.core.errors import AuthError
-from providers.core.validation import check_endpoint_url
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
@@ -445,7 +449,7 @@ def test_wrong_secret_is_a_clear_auth_error_through_the_plugin(
             evidence.error(lambda: host.create(GUARD_URN, guard.inputs)),
         ]
     for error in errors:
-        assert error.provider_message.startswith("providers.core.errors.AuthError: ")
+        assert error.provider_message.startswith("gamelift_backfill.core.errors.AuthError: ")
         assert "InvalidSignatureException" in error.provider_message
         assert "Check AWS credentials / AWS_PROFILE" in error.provider_message
     evidence.texts += [host.stdout, host.stderr]
@@ -528,10 +532,10 @@ def _operations_by_method() -> dict[str, str]:
 
 def statically_called_operations() -> set[str]:
     """GameLift operations the shipped code calls: ``<obj>.<op_method>(...)`` and
-    ``<obj>.get_paginator("<op_method>")`` anywhere under providers/."""
+    ``<obj>.get_paginator("<op_method>")`` anywhere under gamelift_backfill/."""
     operations = _operations_by_method()
     found: set[str] = set()
-    for path in sorted((PROJECT_DIR / "providers").rglob("*.py")):
+    for path in sorted((PROJECT_DIR / "gamelift_backfill").rglob("*.py")):
         for node in ast.walk(ast.parse(path.read_text(), str(path))):
             if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)):
                 continue

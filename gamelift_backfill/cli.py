@@ -8,7 +8,7 @@ the command's arguments, as the AWS CLI accepts them::
     python -m providers stop TICKET_ID... --timeout 300
     python -m providers status TICKET_ID...
 
-Exit status (click style, from the error classes of ``providers.core.errors``): 0 only
+Exit status (click style, from the error classes of ``gamelift_backfill.core.errors``): 0 only
 when nothing asked about is still active; 2 for bad arguments (nothing is called); 3
 NOT_FOUND, 4 THROTTLED, 5 AUTH_ERROR, 6 CONNECTION_ERROR, 7 TIMEOUT (or, for ``status``,
 tickets still active), 1 anything else. ``--json`` prints exactly one JSON object on
@@ -26,9 +26,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, NoReturn, TextIO
 
-from providers.core.clients import Role, gamelift_client, resolve_endpoint, resolve_region
-from providers.core.drain import drain
-from providers.core.errors import (
+from gamelift_backfill.core.clients import Role, gamelift_client, resolve_endpoint, resolve_region
+from gamelift_backfill.core.drain import drain
+from gamelift_backfill.core.errors import (
     BackfillError,
     Failure,
     InputError,
@@ -36,7 +36,7 @@ from providers.core.errors import (
     ServiceError,
     StopTimeoutError,
 )
-from providers.core.tickets import (
+from gamelift_backfill.core.tickets import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_STOP_TIMEOUT_SECONDS,
     GONE,
@@ -46,8 +46,8 @@ from providers.core.tickets import (
     describe_tickets,
     stop_and_wait,
 )
-from providers.core.validation import check_endpoint_url, validate_inputs
-from providers.core.waiters import is_active
+from gamelift_backfill.core.validation import check_endpoint_url, validate_inputs
+from gamelift_backfill.core.waiters import is_active
 
 PROG = "python -m providers"
 # `status` with tickets still active: the same code as "still active at the deadline".

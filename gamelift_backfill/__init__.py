@@ -1,0 +1,1 @@
+"""Pulumi dynamic provider for GameLift FlexMatch backfill tickets."""
