@@ -47,7 +47,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from gamelift_emulator.clock import Clock
 from gamelift_emulator.exceptions import GameLiftError
 from gamelift_emulator.faults import FaultConfigError, FaultInjector
-from gamelift_emulator.models import BackendStore, EmulatorSettings
+from gamelift_emulator.models import BackendStore, GameLiftBackend
 from gamelift_emulator.responses import GameLiftResponder, Response, json_response, new_request_id
 
 log = logging.getLogger(__name__)
@@ -90,6 +90,12 @@ class _Request:
             raise ControlError(f"{key!r} must be a non-empty string")
         return value
 
+    def required(self, key: str) -> str:
+        """A required non-empty string member."""
+        value = self.string(key)
+        assert value is not None  # string() raised for a missing required member
+        return value
+
     def integer(self, key: str, low: int = 0) -> int:
         value = self.body.get(key)
         if isinstance(value, float) and value.is_integer():
@@ -115,7 +121,6 @@ class ControlAPI:
         clock: Clock,
         account_id: str,
         region: str,
-        initial_settings: EmulatorSettings,
     ) -> None:
         self.store = store
         self.responder = responder
@@ -123,7 +128,6 @@ class ControlAPI:
         self.clock = clock
         self.account_id = account_id
         self.region = region
-        self._initial_settings = dataclasses.replace(initial_settings)
         self._lock = threading.Lock()
 
     def handle(self, method: str, path: str, body: bytes, client_host: str) -> Response:
@@ -161,7 +165,7 @@ class ControlAPI:
         known = sorted({f"{m} {PREFIX}{r}" for m, r in _ROUTES})
         raise ControlError(f"no control route {method} {PREFIX}{route}; routes: {known}", 404)
 
-    def _backend(self, request: _Request) -> Any:
+    def _backend(self, request: _Request) -> GameLiftBackend:
         return self.store.backend(self.account_id, request.region() or self.region)
 
     # ---- routes -------------------------------------------------------------
@@ -172,7 +176,6 @@ class ControlAPI:
     def reset(self, request: _Request, params: dict[str, str]) -> object:
         with self._lock:
             self.store.reset()
-            _assign_settings(self.store.settings, dataclasses.asdict(self._initial_settings))
             self.faults.clear()
             self.responder.reset_calls()
         return {}
@@ -183,18 +186,18 @@ class ControlAPI:
             isinstance(locations, list) and all(isinstance(x, str) for x in locations)
         ):
             raise ControlError("'locations' must be a list of region names")
-        result = self._backend(request).create_fleet(
+        result = self._backend(request).seed_fleet(
             fleet_id=request.string("fleet_id", required=False), locations=locations
         )
         return _fleet_json(result)
 
     def delete_fleet(self, request: _Request, params: dict[str, str]) -> object:
-        self._backend(request).delete_fleet(params["fleet_id"])
+        self._backend(request).remove_fleet(params["fleet_id"])
         return {}
 
     def create_game_session(self, request: _Request, params: dict[str, str]) -> object:
-        fleet_id = request.string("fleet_id")
-        configuration_name = request.string("configuration_name")
+        fleet_id = request.required("fleet_id")
+        configuration_name = request.required("configuration_name")
         player_count = request.integer("player_count")
         max_players = request.integer("max_players", low=1)
         if player_count > max_players:
@@ -210,11 +213,11 @@ class ControlAPI:
         return {**session, "auto_backfill_ticket_id": ticket_id}
 
     def terminate_game_session(self, request: _Request, params: dict[str, str]) -> object:
-        result = self._backend(request).terminate_game_session(params["arn"])
-        return result if isinstance(result, dict) else {}
+        self._backend(request).end_game_session(params["arn"])
+        return {}
 
     def set_ticket_status(self, request: _Request, params: dict[str, str]) -> object:
-        status = request.string("status")
+        status = request.required("status")
         result = self._backend(request).force_ticket_status(params["ticket_id"], status)
         return result if isinstance(result, dict) else {"TicketId": params["ticket_id"]}
 
@@ -222,21 +225,7 @@ class ControlAPI:
         return dataclasses.asdict(self.store.settings)
 
     def set_settings(self, request: _Request, params: dict[str, str]) -> object:
-        current = self.store.settings
-        known = {f.name: f for f in dataclasses.fields(current)}
-        unknown = set(request.body) - set(known)
-        if unknown:
-            raise ControlError(f"unknown settings {sorted(unknown)}; known: {sorted(known)}")
-        for name, value in request.body.items():
-            expected = type(getattr(current, name))
-            if expected is bool:
-                if not isinstance(value, bool):
-                    raise ControlError(f"{name!r} must be a boolean")
-            elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-                raise ControlError(f"{name!r} must be a number >= 0")
-        with self._lock:
-            _assign_settings(current, request.body)
-        return dataclasses.asdict(current)
+        return dataclasses.asdict(self.store.update_settings(request.body))
 
     def get_faults(self, request: _Request, params: dict[str, str]) -> object:
         return self.faults.config.as_json()
@@ -309,12 +298,6 @@ def _parse(body: bytes) -> dict[str, Any]:
 
 def _reject_constant(name: str) -> object:
     raise ControlError(f"body is not valid JSON: {name} is not a number")
-
-
-def _assign_settings(settings: EmulatorSettings, values: dict[str, Any]) -> None:
-    """Update settings in place: backends hold a reference to this very object."""
-    for name, value in values.items():
-        setattr(settings, name, value)
 
 
 def _fleet_json(result: object) -> dict[str, Any]:

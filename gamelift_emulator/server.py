@@ -454,7 +454,6 @@ class Emulator:
             clock=self.clock,
             account_id=self.account_id,
             region=region,
-            initial_settings=initial,
         )
         self._server = _Server(
             (host, port),

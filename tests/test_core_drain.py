@@ -56,7 +56,7 @@ def test_discovery_covers_remote_locations_arns_and_aliases(
     """Sessions in a remote location are listed, by fleet ARN and by alias ID alike."""
     home = world.session()["auto_backfill_ticket_id"]
     remote = world.session(location="us-west-2")["auto_backfill_ticket_id"]
-    alias = manual_emulator.backend().create_alias(world.fleet_id)["alias_id"]
+    alias = manual_emulator.backend().seed_alias(world.fleet_id)["alias_id"]
     for fleet in (world.fleet_id, world.fleet_arn, alias):
         assert set(backfill_ticket_ids(world.gamelift, [fleet])) == {home, remote}
 

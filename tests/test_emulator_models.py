@@ -406,7 +406,7 @@ def test_queues_create_describe_delete(backend: GameLiftBackend) -> None:
 def test_backfill_needs_an_existing_session(backend: GameLiftBackend) -> None:
     """StartMatchBackfill with an unknown game session raises NotFoundException."""
     make_configuration(backend)
-    fleet = backend.create_fleet()
+    fleet = backend.seed_fleet()
     missing = f"arn:aws:gamelift:{REGION}::gamesession/{fleet['fleet_id']}/gsess-missing"
     with pytest.raises(NotFoundException):
         backend.start_match_backfill(
@@ -419,7 +419,7 @@ def test_backfill_needs_an_existing_session(backend: GameLiftBackend) -> None:
 def test_new_backfill_replaces_the_active_one(backend: GameLiftBackend, clock: ManualClock) -> None:
     """One active backfill per session: a new one cancels the old, by name or ARN."""
     configuration = make_configuration(backend)
-    fleet = backend.create_fleet()
+    fleet = backend.seed_fleet()
     arn = seed(backend, fleet["fleet_id"])["GameSessionId"]
     backend.start_match_backfill(
         TicketId="b1", ConfigurationName="cfg", GameSessionArn=arn, Players=PLAYERS
@@ -441,7 +441,7 @@ def test_new_backfill_replaces_the_active_one(backend: GameLiftBackend, clock: M
 def test_manual_configuration_gives_no_automatic_ticket(backend: GameLiftBackend) -> None:
     """Sessions of a MANUAL configuration get no automatic backfill ticket."""
     make_configuration(backend)
-    fleet = backend.create_fleet()
+    fleet = backend.seed_fleet()
     session = seed(backend, fleet["fleet_id"])
     assert session["auto_backfill_ticket_id"] is None
     data = json.loads(session["MatchmakerData"])
@@ -453,7 +453,7 @@ def test_manual_configuration_gives_no_automatic_ticket(backend: GameLiftBackend
 def test_automatic_backfill_only_for_non_full_sessions(backend: GameLiftBackend) -> None:
     """AUTOMATIC gives a non-full session a backfill ticket named in MatchmakerData; full, none."""
     make_configuration(backend, backfill_mode="AUTOMATIC")
-    fleet = backend.create_fleet()
+    fleet = backend.seed_fleet()
     open_session = seed(backend, fleet["fleet_id"], players=3, max_players=4)
     full_session = seed(backend, fleet["fleet_id"], players=4, max_players=4)
     ticket_id = open_session["auto_backfill_ticket_id"]
@@ -471,7 +471,7 @@ def test_automatic_ticket_regenerates_after_timeout(
 ) -> None:
     """When the automatic ticket times out a new one replaces it, and MatchmakerData follows."""
     make_configuration(backend, backfill_mode="AUTOMATIC")
-    fleet = backend.create_fleet()
+    fleet = backend.seed_fleet()
     session = seed(backend, fleet["fleet_id"])
     first = session["auto_backfill_ticket_id"]
     clock.advance(TIMEOUT)
@@ -488,7 +488,7 @@ def test_automatic_ticket_regenerates_after_a_completed_backfill(
 ) -> None:
     """A session still not full after its automatic ticket completes gets the next one."""
     make_configuration(backend, backfill_mode="AUTOMATIC")
-    fleet = backend.create_fleet()
+    fleet = backend.seed_fleet()
     session = seed(backend, fleet["fleet_id"])
     backend.force_ticket_status(session["auto_backfill_ticket_id"], "COMPLETED")
     after = auto_ticket_in_data(backend, session["GameSessionId"])
@@ -501,7 +501,7 @@ def test_regeneration_can_be_turned_off(
     """With auto_backfill_regenerate off, a timed-out automatic ticket is not replaced."""
     store.update_settings({"auto_backfill_regenerate": False})
     make_configuration(backend, backfill_mode="AUTOMATIC")
-    fleet = backend.create_fleet()
+    fleet = backend.seed_fleet()
     session = seed(backend, fleet["fleet_id"])
     clock.advance(TIMEOUT)
     assert (
@@ -516,7 +516,7 @@ def test_stopping_automatic_ticket_turns_automatic_backfill_off(
 ) -> None:
     """StopMatchmaking of the automatic ticket cancels it and no new one ever starts."""
     make_configuration(backend, backfill_mode="AUTOMATIC")
-    fleet = backend.create_fleet()
+    fleet = backend.seed_fleet()
     session = seed(backend, fleet["fleet_id"])
     ticket_id = session["auto_backfill_ticket_id"]
     backend.stop_matchmaking(TicketId=ticket_id)
@@ -540,9 +540,9 @@ def test_stopping_automatic_ticket_turns_automatic_backfill_off(
 def test_terminating_a_session_cancels_its_backfill(backend: GameLiftBackend) -> None:
     """A terminated session's active backfill ticket is cancelled and no new one starts."""
     make_configuration(backend, backfill_mode="AUTOMATIC")
-    fleet = backend.create_fleet()
+    fleet = backend.seed_fleet()
     session = seed(backend, fleet["fleet_id"])
-    backend.terminate_game_session(session["GameSessionId"])
+    backend.end_game_session(session["GameSessionId"])
     assert status_of(backend, session["auto_backfill_ticket_id"]) == "CANCELLED"
     (described,) = backend.describe_game_sessions(FleetId=fleet["fleet_id"])["GameSessions"]
     assert described["Status"] == "TERMINATED"
@@ -556,7 +556,7 @@ def test_terminating_a_session_cancels_its_backfill(backend: GameLiftBackend) ->
 def test_seeded_players_follow_the_rule_set(backend: GameLiftBackend) -> None:
     """Seeded players get unique IDs, even teams and every rule-set attribute, typed."""
     make_configuration(backend)
-    fleet = backend.create_fleet()
+    fleet = backend.seed_fleet()
     session = seed(backend, fleet["fleet_id"], players=5, max_players=10)
     data = json.loads(session["MatchmakerData"])
     assert data["matchmakingConfigurationArn"].endswith(":matchmakingconfiguration/cfg")
@@ -580,7 +580,7 @@ def test_seed_rejects_unknown_fleet_configuration_and_bad_counts(
 ) -> None:
     """Seeding needs a known fleet and configuration and 0 <= players <= max_players."""
     make_configuration(backend)
-    fleet = backend.create_fleet()
+    fleet = backend.seed_fleet()
     with pytest.raises(NotFoundException):
         backend.seed_game_session("fleet-missing", "cfg", 1, 2)
     with pytest.raises(NotFoundException):
@@ -594,18 +594,18 @@ def test_seed_rejects_unknown_fleet_configuration_and_bad_counts(
 
 def test_fleet_ids_and_arns(backend: GameLiftBackend) -> None:
     """Fleets get AWS-shaped IDs and ARNs; a duplicate ID conflicts."""
-    fleet = backend.create_fleet()
+    fleet = backend.seed_fleet()
     assert fleet["fleet_id"].startswith("fleet-")
     assert fleet["fleet_arn"] == f"arn:aws:gamelift:{REGION}:{ACCOUNT}:fleet/{fleet['fleet_id']}"
-    backend.create_fleet("fleet-mine")
+    backend.seed_fleet("fleet-mine")
     with pytest.raises(ConflictException):
-        backend.create_fleet("fleet-mine")
+        backend.seed_fleet("fleet-mine")
 
 
 def test_sessions_of_all_locations_unless_one_is_named(backend: GameLiftBackend) -> None:
     """Without Location every location's sessions come back; remote ARNs carry the location."""
     make_configuration(backend)
-    fleet = backend.create_fleet(locations=["us-west-2"])
+    fleet = backend.seed_fleet(locations=["us-west-2"])
     home = seed(backend, fleet["fleet_id"])
     remote = seed(backend, fleet["fleet_id"], location="us-west-2")
     assert home["GameSessionId"].startswith(
@@ -624,8 +624,8 @@ def test_sessions_of_all_locations_unless_one_is_named(backend: GameLiftBackend)
 
 def test_describe_sessions_by_alias_arn_or_id(backend: GameLiftBackend) -> None:
     """Sessions are found by fleet ARN, alias or game session ID; unknown fleets are NotFound."""
-    fleet = backend.create_fleet()
-    alias = backend.create_alias(fleet["fleet_id"])
+    fleet = backend.seed_fleet()
+    alias = backend.seed_alias(fleet["fleet_id"])
     created = backend.create_game_session(AliasId=alias["alias_id"], MaximumPlayerSessionCount=4)
     arn = created["GameSession"]["GameSessionId"]
     for query in (
@@ -645,7 +645,7 @@ def test_describe_sessions_by_alias_arn_or_id(backend: GameLiftBackend) -> None:
 
 def test_create_game_session_is_idempotent(backend: GameLiftBackend) -> None:
     """CreateGameSession with a known IdempotencyToken returns the original session."""
-    fleet = backend.create_fleet()
+    fleet = backend.seed_fleet()
     first = backend.create_game_session(
         FleetId=fleet["fleet_id"], MaximumPlayerSessionCount=4, IdempotencyToken="tok"
     )
@@ -660,10 +660,10 @@ def test_create_game_session_is_idempotent(backend: GameLiftBackend) -> None:
 
 def test_status_filter(backend: GameLiftBackend) -> None:
     """StatusFilter keeps sessions in that status; an unknown status is invalid."""
-    fleet = backend.create_fleet()
+    fleet = backend.seed_fleet()
     kept = backend.create_game_session(FleetId=fleet["fleet_id"], MaximumPlayerSessionCount=2)
     ended = backend.create_game_session(FleetId=fleet["fleet_id"], MaximumPlayerSessionCount=2)
-    backend.terminate_game_session(ended["GameSession"]["GameSessionId"])
+    backend.end_game_session(ended["GameSession"]["GameSessionId"])
     active = backend.describe_game_sessions(FleetId=fleet["fleet_id"], StatusFilter="ACTIVE")
     assert [s["GameSessionId"] for s in active["GameSessions"]] == [
         kept["GameSession"]["GameSessionId"]
@@ -674,7 +674,7 @@ def test_status_filter(backend: GameLiftBackend) -> None:
 
 def test_pagination_is_stable_while_sessions_change(backend: GameLiftBackend) -> None:
     """Sessions added or ended between pages never make a page skip or repeat a session."""
-    fleet = backend.create_fleet()
+    fleet = backend.seed_fleet()
     fleet_id = fleet["fleet_id"]
     arns = [
         backend.create_game_session(FleetId=fleet_id, MaximumPlayerSessionCount=2)["GameSession"][
@@ -686,9 +686,9 @@ def test_pagination_is_stable_while_sessions_change(backend: GameLiftBackend) ->
     page = backend.describe_game_sessions(FleetId=fleet_id, Limit=10, StatusFilter="ACTIVE")
     seen += [s["GameSessionId"] for s in page["GameSessions"]]
     # Between pages: end two already-seen sessions and one not yet seen, and add one.
-    backend.terminate_game_session(arns[0])
-    backend.terminate_game_session(arns[1])
-    backend.terminate_game_session(arns[15])
+    backend.end_game_session(arns[0])
+    backend.end_game_session(arns[1])
+    backend.end_game_session(arns[15])
     added = backend.create_game_session(FleetId=fleet_id, MaximumPlayerSessionCount=2)
     while "NextToken" in page:
         page = backend.describe_game_sessions(
@@ -701,7 +701,7 @@ def test_pagination_is_stable_while_sessions_change(backend: GameLiftBackend) ->
 
 def test_pages_default_to_a_bounded_size(backend: GameLiftBackend) -> None:
     """Without Limit a page holds at most 100 sessions, and NextToken leads to the rest."""
-    fleet = backend.create_fleet()
+    fleet = backend.seed_fleet()
     for _ in range(150):
         backend.create_game_session(FleetId=fleet["fleet_id"], MaximumPlayerSessionCount=2)
     first = backend.describe_game_sessions(FleetId=fleet["fleet_id"])
@@ -712,7 +712,7 @@ def test_pages_default_to_a_bounded_size(backend: GameLiftBackend) -> None:
 
 def test_invalid_next_token_is_rejected(backend: GameLiftBackend) -> None:
     """A NextToken that is not ours (or from another listing) is an invalid request."""
-    fleet = backend.create_fleet()
+    fleet = backend.seed_fleet()
     with pytest.raises(InvalidRequestException):
         backend.describe_game_sessions(FleetId=fleet["fleet_id"], NextToken="garbage!")
     make_configuration(backend)
@@ -728,9 +728,9 @@ def test_invalid_next_token_is_rejected(backend: GameLiftBackend) -> None:
 def test_delete_fleet_ends_its_sessions_and_tickets(backend: GameLiftBackend) -> None:
     """Deleting a fleet drops its sessions and cancels their active backfill."""
     make_configuration(backend, backfill_mode="AUTOMATIC")
-    fleet = backend.create_fleet()
+    fleet = backend.seed_fleet()
     session = seed(backend, fleet["fleet_id"])
-    backend.delete_fleet(fleet["fleet_id"])
+    backend.remove_fleet(fleet["fleet_id"])
     assert status_of(backend, session["auto_backfill_ticket_id"]) == "CANCELLED"
     with pytest.raises(NotFoundException):
         backend.describe_game_sessions(FleetId=fleet["fleet_id"])
@@ -773,12 +773,12 @@ def test_store_keeps_backends_apart_and_reset_restores_defaults(store: BackendSt
     """Each account and Region has its own state; reset clears it and restores settings."""
     east = store.backend(ACCOUNT, REGION)
     assert store.backend(ACCOUNT, REGION) is east
-    east.create_fleet("fleet-1")
-    store.backend(ACCOUNT, "us-west-2").create_fleet("fleet-1")  # no conflict across Regions
+    east.seed_fleet("fleet-1")
+    store.backend(ACCOUNT, "us-west-2").seed_fleet("fleet-1")  # no conflict across Regions
     store.update_settings({"stop_delay_ms": 5, "auto_backfill_regenerate": False})
     store.reset()
     assert store.settings == EmulatorSettings()
-    assert store.backend(ACCOUNT, REGION).list_fleets() == []
+    assert store.backend(ACCOUNT, REGION).fleet_records() == []
 
 
 def test_update_settings_validates(store: BackendStore) -> None:

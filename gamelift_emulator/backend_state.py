@@ -1,0 +1,69 @@
+"""What every layer of a backend shares: identity, clock, settings, the lock, sequences.
+
+A backend is built in layers, each in a module of its own, each a subclass of the one
+below: :mod:`resources` (rule sets, configurations, queues, fleets, aliases, game sessions,
+tags), :mod:`matchmaking` (the ticket lifecycle), :mod:`control_ops` (seeding and forcing
+states for the control API). ``models.GameLiftBackend`` is the top layer. A lower layer
+reaches up only through the hooks it declares (e.g. ``_session_ended``).
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar, cast
+
+from .clock import Clock
+from .settings import EmulatorSettings
+
+__all__ = ["BackendState", "Json", "locked", "resource_id"]
+
+Json = dict[str, Any]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+class BackendState:
+    """One account's GameLift in one Region: the parts every layer uses."""
+
+    def __init__(
+        self, account_id: str, region: str, clock: Clock, settings: EmulatorSettings
+    ) -> None:
+        self.account_id = account_id
+        self.region = region
+        self.clock = clock
+        self.settings = settings
+        self._lock = threading.Lock()
+        self._seq = 0
+
+    def _next_seq(self) -> int:
+        """A process-wide creation order inside this backend (pages and event ties)."""
+        self._seq += 1
+        return self._seq
+
+    def _arn(self, resource: str, name: str, *, account: bool = True) -> str:
+        account_part = self.account_id if account else ""
+        return f"arn:aws:gamelift:{self.region}:{account_part}:{resource}/{name}"
+
+    def _advance(self) -> None:
+        """Apply every timed change that fell due (each layer adds its own, then calls up)."""
+
+
+def locked(method: Callable[P, R]) -> Callable[P, R]:
+    """Run a backend method under its lock, after the lifecycle caught up with the clock."""
+
+    @functools.wraps(method)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        backend = cast(BackendState, args[0])
+        with backend._lock:
+            backend._advance()
+            return method(*args, **kwargs)
+
+    return wrapper
+
+
+def resource_id(arn_or_name: str, resource: str) -> str:
+    """The name or ID at the end of ``arn:...:<resource>/<id>`` (or the value itself)."""
+    marker = f":{resource}/"
+    return arn_or_name.split(marker, 1)[1] if marker in arn_or_name else arn_or_name

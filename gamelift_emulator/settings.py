@@ -1,0 +1,58 @@
+"""The emulator's run-time settings: defined, validated and restored in this one place.
+
+The control API (``POST /_emulator/settings``) and in-process callers both go through
+:func:`validated_changes`; ``BackendStore.reset`` restores the settings it started with.
+A setting's type is its default's: a ``bool`` takes only ``true``/``false``, a number
+only a non-negative number.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+
+from .exceptions import InvalidRequestException
+
+__all__ = ["EmulatorSettings", "assign_settings", "copy_settings", "validated_changes"]
+
+
+@dataclass
+class EmulatorSettings:
+    """Knobs of the lifecycle, changeable at run time through the control API."""
+
+    stop_delay_ms: float = 100.0  # StopMatchmaking -> CANCELLED (AWS cancels asynchronously)
+    queued_ms: float = 50.0  # QUEUED -> SEARCHING
+    retention_s: float = 300.0  # how long final tickets stay visible to DescribeMatchmaking
+    auto_backfill_regenerate: bool = True  # a new automatic ticket after one ends unmatched
+
+
+def validated_changes(changes: Mapping[str, object]) -> dict[str, object]:
+    """The changes as the settings hold them; InvalidRequest naming the field and the fix."""
+    defaults = EmulatorSettings()
+    known = sorted(f.name for f in fields(EmulatorSettings))
+    unknown = sorted(set(changes) - set(known))
+    if unknown:
+        raise InvalidRequestException(f"unknown settings {unknown}; known: {known}")
+    out: dict[str, object] = {}
+    for name, value in changes.items():
+        if isinstance(getattr(defaults, name), bool):
+            if not isinstance(value, bool):
+                raise InvalidRequestException(f"setting {name!r} must be true or false")
+            out[name] = value
+        elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise InvalidRequestException(f"setting {name!r} must be a number >= 0")
+        else:
+            out[name] = float(value)
+    return out
+
+
+def assign_settings(settings: EmulatorSettings, values: Mapping[str, object]) -> None:
+    """Update ``settings`` in place: every backend holds a reference to this very object."""
+    for name, value in values.items():
+        setattr(settings, name, value)
+
+
+def copy_settings(settings: EmulatorSettings) -> EmulatorSettings:
+    """An independent copy (what ``reset`` restores)."""
+    return dataclasses.replace(settings)
