@@ -136,6 +136,8 @@ class EmulatorControl:
         queued_ms: float | None = None,
         retention_s: float | None = None,
         auto_backfill_regenerate: bool | None = None,
+        match_delay_ms: float | None = None,
+        placement_ms: float | None = None,
     ) -> dict[str, Any]:
         """Change the given lifecycle settings; return all settings in force."""
         body = _without_none(
@@ -143,6 +145,8 @@ class EmulatorControl:
             queued_ms=queued_ms,
             retention_s=retention_s,
             auto_backfill_regenerate=auto_backfill_regenerate,
+            match_delay_ms=match_delay_ms,
+            placement_ms=placement_ms,
         )
         result: dict[str, Any] = self.request("POST", "/settings", body)
         return result
@@ -181,6 +185,21 @@ class EmulatorControl:
         """Every ticket (active and retained final ones) with GameLift's field names."""
         query = f"?{urlencode({'region': region})}" if region else ""
         result: list[dict[str, Any]] = self.request("GET", f"/tickets{query}")
+        return result
+
+    def events(
+        self, configuration: str | None = None, region: str | None = None
+    ) -> list[dict[str, Any]]:
+        """FlexMatch events (EventBridge shape), oldest first, of one configuration or all."""
+        query = urlencode(_without_none(configuration=configuration, region=region))
+        result: list[dict[str, Any]] = self.request(
+            "GET", "/events" + (f"?{query}" if query else "")
+        )
+        return result
+
+    def webhook(self, url: str | None) -> dict[str, Any]:
+        """POST every new event to ``url`` (a loopback http URL), or stop with None."""
+        result: dict[str, Any] = self.request("POST", "/webhook", {"url": url})
         return result
 
     def clock(self) -> float:

@@ -30,6 +30,11 @@ Routes (**contract**: acceptance checks use the first eight)::
     POST   /_emulator/clock/advance              {"seconds"} -> {"now"}; only when the
                                                  emulator runs on a ManualClock (else 409)
     GET    /_emulator/clock                      {"now"}
+    GET    /_emulator/events                     FlexMatch events in EventBridge shape, oldest
+                                                 first; ?configuration=NAME filters (contract)
+    POST   /_emulator/webhook                    {"url": "http://127.0.0.1:PORT/..." | null}:
+                                                 POST every new event there (loopback only)
+    GET    /_emulator/webhook                    {"url", "delivered", "failed"}
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from gamelift_emulator.clock import Clock
+from gamelift_emulator.events import WebhookError
 from gamelift_emulator.exceptions import GameLiftError
 from gamelift_emulator.faults import FaultConfigError, FaultInjector
 from gamelift_emulator.models import BackendStore, GameLiftBackend
@@ -239,6 +245,25 @@ class ControlAPI:
     def tickets(self, request: _Request, params: dict[str, str]) -> object:
         return self._backend(request).list_tickets()
 
+    def events(self, request: _Request, params: dict[str, str]) -> object:
+        configuration = request.query.get("configuration")
+        return self._backend(request).matchmaking_events(configuration or None)
+
+    def get_webhook(self, request: _Request, params: dict[str, str]) -> object:
+        return self.store.webhook_status()
+
+    def set_webhook(self, request: _Request, params: dict[str, str]) -> object:
+        if "url" not in request.body:
+            raise ControlError("missing required field 'url' (null turns the webhook off)")
+        url = request.body["url"]
+        if url is not None and not isinstance(url, str):
+            raise ControlError("'url' must be a string or null")
+        try:
+            self.store.set_webhook(url)
+        except WebhookError as error:
+            raise ControlError(str(error)) from None
+        return self.store.webhook_status()
+
     def get_clock(self, request: _Request, params: dict[str, str]) -> object:
         return {"now": self.clock.now()}
 
@@ -263,6 +288,9 @@ _ROUTES: dict[tuple[str, str], _Route] = {
     ("POST", "/faults"): ControlAPI.set_faults,
     ("GET", "/calls"): ControlAPI.calls,
     ("GET", "/tickets"): ControlAPI.tickets,
+    ("GET", "/events"): ControlAPI.events,
+    ("GET", "/webhook"): ControlAPI.get_webhook,
+    ("POST", "/webhook"): ControlAPI.set_webhook,
     ("GET", "/clock"): ControlAPI.get_clock,
     ("POST", "/clock/advance"): ControlAPI.advance_clock,
 }

@@ -135,6 +135,11 @@ class ControlOperations(TicketOperations):
         return entry
 
     @locked
+    def matchmaking_events(self, configuration: str | None = None) -> list[Json]:
+        """FlexMatch events oldest first, all or of one configuration (name or ARN)."""
+        return self.event_log.events(configuration)
+
+    @locked
     def fleet_records(self) -> list[Json]:
         """Fleets with their locations, for inspection."""
         return [

@@ -27,6 +27,7 @@ from .rulesets import Expression, Rule, RuleSet, Team
 
 __all__ = [
     "POOL_LIMIT",
+    "Backfill",
     "Candidate",
     "Match",
     "MatchPlayer",
@@ -63,6 +64,15 @@ class Candidate:
     ticket_id: str
     start_time: float
     players: tuple[MatchPlayer, ...]
+
+
+@dataclass(frozen=True)
+class Backfill:
+    """A backfill ticket: the players already in its session (with teams) and the room left."""
+
+    ticket: Candidate
+    existing: tuple[MatchPlayer, ...]
+    room: int | None = None  # new players the game session can still take
 
 
 @dataclass(frozen=True)
@@ -381,8 +391,10 @@ def _grow(
     now: float,
     *,
     needs_new: bool,
+    room: int | None = None,
 ) -> _Attempt | None:
-    """Add candidates while the rules hold; the best complete attempt, or None."""
+    """Add candidates while the rules hold (and ``room`` new players fit); the best
+    complete attempt, or None."""
     best: _Attempt | None = None
     rules = _rules_at(rule_set, attempt, now)
     if not _holds(rules, attempt, complete=False):
@@ -396,6 +408,9 @@ def _grow(
     for tried, candidate in enumerate(pool):
         if tried >= POOL_LIMIT:
             break
+        added = sum(len(c.players) for c in attempt.tickets) + len(candidate.players)
+        if room is not None and added > room:
+            continue
         lineup = attempt.lineup.place(candidate.players, rules.teams)
         if lineup is None:
             continue
@@ -436,12 +451,11 @@ def find_matches(
     waiting: Sequence[Candidate],
     now: float,
     rng: random.Random,
-    backfills: Sequence[tuple[Candidate, Sequence[MatchPlayer]]] = (),
+    backfills: Sequence[Backfill] = (),
 ) -> list[Match]:
     """Every match the rules allow now; each waiting ticket joins at most one.
 
-    ``backfills`` are (backfill ticket, players already in its session with their
-    ``team``), tried first, oldest first. Deterministic for a given ``rng`` state.
+    ``backfills`` are tried first, oldest first. Deterministic for a given ``rng`` state.
     """
     key = _sort_key(rule_set)
     pool = sorted(waiting, key=key)
@@ -454,14 +468,20 @@ def find_matches(
         sum(t.min_players for t in rule_set.expanded(w).teams)
         for w in (0.0, *rule_set.expansion_times())
     )
-    for ticket, existing in sorted(backfills, key=lambda b: (b[0].start_time, b[0].ticket_id)):
+    for backfill in sorted(backfills, key=lambda b: (b.ticket.start_time, b.ticket.ticket_id)):
+        ticket, existing = backfill.ticket, backfill.existing
         lineup = _Lineup(rule_set.teams)
         for player in existing:
             team = player.team if player.team in lineup.players else rule_set.teams[0].name
             lineup.players[team].append(player)
         start = _Attempt(ticket.start_time, lineup, [tuple(existing)], [], ticket.start_time)
         found = _grow(
-            rule_set, start, (c for c in pool if c.ticket_id not in used), now, needs_new=True
+            rule_set,
+            start,
+            (c for c in pool if c.ticket_id not in used),
+            now,
+            needs_new=True,
+            room=backfill.room,
         )
         if found is not None and found.tickets:
             matches.append(_match(found, 0, ticket.ticket_id))

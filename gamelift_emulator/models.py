@@ -14,6 +14,7 @@ from collections.abc import Mapping
 
 from .clock import Clock, SystemClock
 from .control_ops import ControlOperations
+from .events import Webhook
 from .matchmaking import ACTIVE_STATUSES, ALL_STATUSES, FINAL_STATUSES, PLACING_MESSAGE
 from .settings import EmulatorSettings, assign_settings, copy_settings, validated_changes
 from .sigv4 import DEFAULT_ACCOUNT_ID
@@ -47,6 +48,7 @@ class BackendStore:
         self._initial_settings = copy_settings(self.settings)
         self._backends: dict[str, dict[str, GameLiftBackend]] = {}
         self._lock = threading.Lock()
+        self.webhook: Webhook | None = None  # where every backend's events are POSTed
 
     def backend(self, account_id: str, region: str) -> GameLiftBackend:
         """The backend of ``account_id`` in ``region``, created on first use."""
@@ -54,6 +56,7 @@ class BackendStore:
             regions = self._backends.setdefault(account_id, {})
             if region not in regions:
                 regions[region] = GameLiftBackend(account_id, region, self.clock, self.settings)
+                regions[region].event_log.sink = self.webhook
             return regions[region]
 
     def backends(self) -> list[GameLiftBackend]:
@@ -66,6 +69,25 @@ class BackendStore:
         with self._lock:
             self._backends.clear()
             assign_settings(self.settings, vars(self._initial_settings))
+        self.set_webhook(None)
+
+    def set_webhook(self, url: str | None) -> None:
+        """POST every new event to ``url`` (loopback only; WebhookError otherwise), or stop."""
+        webhook = Webhook(url) if url is not None else None
+        with self._lock:
+            old, self.webhook = self.webhook, webhook
+            for regions in self._backends.values():
+                for backend in regions.values():
+                    backend.event_log.sink = webhook
+        if old is not None:
+            old.close()
+
+    def webhook_status(self) -> dict[str, object]:
+        """The webhook in force and how its deliveries went."""
+        hook = self.webhook
+        if hook is None:
+            return {"url": None, "delivered": 0, "failed": 0}
+        return {"url": hook.url, "delivered": hook.delivered, "failed": hook.failed}
 
     def update_settings(self, changes: Mapping[str, object]) -> EmulatorSettings:
         """Apply settings; InvalidRequest naming an unknown setting or a wrong type."""

@@ -14,12 +14,16 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from .rulesets import RuleSet
+from .rulesets import parse_rule_set as parse_rules
+
 __all__ = [
     "Player",
     "RuleSetShape",
     "generate_players",
     "matchmaker_data",
     "parse_rule_set",
+    "shape_of",
     "ticket_player",
 ]
 
@@ -49,38 +53,17 @@ class Player:
     attributes: tuple[tuple[str, str, Any], ...]  # (name, rule-set type, value)
 
 
+def shape_of(rule_set: RuleSet) -> RuleSetShape:
+    """The parts of a parsed rule set that shape generated players."""
+    return RuleSetShape(
+        teams=rule_set.team_names,
+        attributes=tuple((a.name, a.type, a.default) for a in rule_set.attributes),
+    )
+
+
 def parse_rule_set(body: str) -> RuleSetShape:
-    """Read teams and player attributes; raise ValueError with a reason for a bad body."""
-    try:
-        doc = json.loads(body)
-    except ValueError as exc:
-        raise ValueError(f"Rule set body is not valid JSON: {exc}") from None
-    if not isinstance(doc, dict):
-        raise ValueError("Rule set body must be a JSON object.")
-    teams: list[str] = []
-    for team in doc.get("teams") or []:
-        if not isinstance(team, dict) or not isinstance(team.get("name"), str):
-            raise ValueError("Every team in a rule set needs a name.")
-        quantity = team.get("quantity", 1)
-        if not isinstance(quantity, int) or quantity < 1:
-            raise ValueError(f"Team {team['name']} has an invalid quantity.")
-        names = (
-            [team["name"]]
-            if quantity == 1
-            else [f"{team['name']}_{i + 1}" for i in range(quantity)]
-        )
-        teams.extend(names)
-    if not teams:
-        raise ValueError("A rule set must define at least one team.")
-    attributes: list[tuple[str, str, Any]] = []
-    for attr in doc.get("playerAttributes") or []:
-        if not isinstance(attr, dict) or not isinstance(attr.get("name"), str):
-            raise ValueError("Every player attribute in a rule set needs a name.")
-        kind = attr.get("type")
-        if kind not in _TYPES:
-            raise ValueError(f"Player attribute {attr['name']} has an unknown type: {kind}.")
-        attributes.append((attr["name"], kind, attr.get("default")))
-    return RuleSetShape(teams=tuple(teams), attributes=tuple(attributes))
+    """Read teams and player attributes; raise ValueError (RuleSetError) for a bad body."""
+    return shape_of(parse_rules(body))
 
 
 def _value(kind: str, default: Any, index: int) -> Any:

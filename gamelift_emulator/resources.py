@@ -22,7 +22,8 @@ from .backend_state import BackendState, Json, locked, resource_id
 from .clock import Clock
 from .exceptions import InvalidRequestException, NotFoundException
 from .paging import DEFAULT_PAGE_SIZE, listing, paginate
-from .players import Player, RuleSetShape, matchmaker_data, parse_rule_set
+from .players import Player, RuleSetShape, matchmaker_data, shape_of
+from .rulesets import RuleSet, RuleSetError, parse_rule_set
 from .settings import EmulatorSettings
 
 __all__ = ["Fleet", "GameSession", "NamedResource", "ResourceOperations"]
@@ -122,6 +123,7 @@ class NamedResource:
     seq: int
     data: Json
     shape: RuleSetShape | None = None  # rule sets only
+    rules: RuleSet | None = None  # rule sets only: what matching evaluates
 
 
 class ResourceOperations(BackendState):
@@ -200,18 +202,28 @@ class ResourceOperations(BackendState):
     def create_matchmaking_rule_set(self, *, Name: str, RuleSetBody: str, **_ignored: Any) -> Json:
         if Name in self._rule_sets:
             raise InvalidRequestException(f"Matchmaking rule set {Name} already exists.")
-        try:
-            shape = parse_rule_set(RuleSetBody)
-        except ValueError as exc:
-            raise InvalidRequestException(str(exc)) from None
+        rules = self._parsed_rule_set(RuleSetBody)
         data = {
             "RuleSetName": Name,
             "RuleSetArn": self._arn("matchmakingruleset", Name),
             "RuleSetBody": RuleSetBody,
             "CreationTime": self.clock.now(),
         }
-        self._rule_sets[Name] = NamedResource(self._next_seq(), data, shape)
+        self._rule_sets[Name] = NamedResource(self._next_seq(), data, shape_of(rules), rules)
         return {"RuleSet": dict(data)}
+
+    @staticmethod
+    def _parsed_rule_set(body: str) -> RuleSet:
+        try:
+            return parse_rule_set(body)
+        except RuleSetError as exc:
+            raise InvalidRequestException(str(exc)) from None
+
+    @locked
+    def validate_matchmaking_rule_set(self, *, RuleSetBody: str, **_ignored: Any) -> Json:
+        """Valid: ``{"Valid": true}``; invalid: InvalidRequestException saying why."""
+        self._parsed_rule_set(RuleSetBody)
+        return {"Valid": True}
 
     @locked
     def describe_matchmaking_rule_sets(

@@ -25,6 +25,9 @@ class EmulatorSettings:
     queued_ms: float = 50.0  # QUEUED -> SEARCHING
     retention_s: float = 300.0  # how long final tickets stay visible to DescribeMatchmaking
     auto_backfill_regenerate: bool = True  # a new automatic ticket after one ends unmatched
+    match_delay_ms: float = 500.0  # SEARCHING -> a match the rules allow (matching pass)
+    placement_ms: float = 200.0  # PLACING -> COMPLETED with a game session
+    seed: float = 0.0  # match, game session and event IDs of backends created after it
 
 
 def validated_changes(changes: Mapping[str, object]) -> dict[str, object]:

@@ -36,8 +36,8 @@ RULE_SET = json.dumps(
             {"name": "ping", "type": "string_number_map"},
         ],
         "teams": [
-            {"name": "red", "minPlayers": 1, "maxPlayers": 4},
-            {"name": "blue", "minPlayers": 1, "maxPlayers": 4},
+            {"name": "red", "minPlayers": 2, "maxPlayers": 4},
+            {"name": "blue", "minPlayers": 2, "maxPlayers": 4},
         ],
     }
 )
@@ -86,8 +86,10 @@ def status_of(backend: GameLiftBackend, ticket_id: str) -> str | None:
 
 
 def start(backend: GameLiftBackend, ticket_id: str = "t1", configuration: str = "cfg") -> str:
+    """A one-player ticket; each ticket its own player (a shared one cancels the older)."""
+    players = [{**PLAYERS[0], "PlayerId": f"p-{ticket_id}"}]
     ticket = backend.start_matchmaking(
-        TicketId=ticket_id, ConfigurationName=configuration, Players=PLAYERS
+        TicketId=ticket_id, ConfigurationName=configuration, Players=players
     )["MatchmakingTicket"]
     return str(ticket["TicketId"])
 
@@ -262,7 +264,7 @@ def test_describe_matchmaking_limits_ids_and_skips_unknown(backend: GameLiftBack
         backend.describe_matchmaking(TicketIds=[f"x{i}" for i in range(11)])
     tickets = backend.describe_matchmaking(TicketIds=["a", "missing", "b"])["TicketList"]
     assert [t["TicketId"] for t in tickets] == ["a", "b"]
-    assert tickets[0]["Players"] == PLAYERS
+    assert tickets[0]["Players"] == [{**PLAYERS[0], "PlayerId": "p-a"}]
     assert tickets[0]["ConfigurationArn"].endswith(":matchmakingconfiguration/cfg")
     assert "EndTime" not in tickets[0]
 
@@ -801,6 +803,7 @@ def test_update_settings_validates(store: BackendStore) -> None:
 def test_concurrent_calls_lose_no_state(backend: GameLiftBackend, clock: ManualClock) -> None:
     """Threads starting, stopping and describing tickets at once never lose a ticket."""
     make_configuration(backend)
+    backend.settings.match_delay_ms = 3_600_000  # no match forms: this test counts tickets
     threads_count, per_thread = 8, 150
     errors: list[BaseException] = []
 

@@ -100,7 +100,7 @@ def test_concurrent_clients_lose_no_state(
     """Eight threads starting and stopping tickets at once: every ticket and call is counted."""
     setup = make_gamelift(emulator.endpoint_url)
     seed_configuration(setup)
-    control.settings(stop_delay_ms=0)
+    control.settings(stop_delay_ms=0, match_delay_ms=3_600_000)  # counting, not matching
     per_thread = 25
 
     def work(worker: int) -> list[str]:
@@ -108,7 +108,8 @@ def test_concurrent_clients_lose_no_state(
         ids = []
         for index in range(per_thread):
             ticket_id = f"t-{worker}-{index}"
-            client.start_matchmaking(ConfigurationName="cfg", Players=PLAYERS, TicketId=ticket_id)
+            players = [{**PLAYERS[0], "PlayerId": f"player-{ticket_id}"}]  # one ticket each
+            client.start_matchmaking(ConfigurationName="cfg", Players=players, TicketId=ticket_id)
             ids.append(ticket_id)
         for ticket_id in ids[::2]:
             client.stop_matchmaking(TicketId=ticket_id)
