@@ -9,8 +9,10 @@ Every answer carries ``x-amzn-RequestId``.
 Order of checks, as AWS's front end does them: protocol (a Smithy RPC v2 CBOR request,
 which GameLift's newest model also allows, is refused with a message naming the
 protocol, never half-parsed), authentication (SigV4), operation
-(``UnknownOperationException``), body (``SerializationException``), faults, model
-validation (``ValidationException``), then the backend. The backend's
+(``UnknownOperationException`` for anything outside ``OPERATIONS``, the explicit table
+of implemented operations: a backend method not in it, such as a control operation, is
+never reachable through ``X-Amz-Target``), body (``SerializationException``), faults,
+model validation (``ValidationException``), then the backend. The backend's
 ``GameLiftError``s become error answers; anything else is a bug of the emulator and
 becomes ``InternalFailure`` 500 naming the request id (the traceback goes to the log),
 so a client never sees a dropped connection.
@@ -23,14 +25,14 @@ import logging
 import threading
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
 
 from botocore import xform_name
 
 from gamelift_emulator.exceptions import GameLiftError, UnknownOperationException
 from gamelift_emulator.faults import FaultInjector
+from gamelift_emulator.models import GameLiftBackend
 from gamelift_emulator.sigv4 import Headers, SigV4Verifier
 from gamelift_emulator.validation import RequestValidator, SerializationError, default_validator
 
@@ -39,6 +41,29 @@ log = logging.getLogger(__name__)
 TARGET_PREFIX = "GameLift."
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
 _ACCEPTED_CONTENT_TYPES = {"application/x-amz-json-1.1", "application/x-amz-json-1.0"}
+# The GameLift operations the emulator serves, each by the GameLiftBackend method of the
+# same name in snake_case. Nothing else is dispatched (keep sorted; one per line).
+OPERATIONS: Mapping[str, str] = {
+    operation: xform_name(operation)
+    for operation in (
+        "CreateGameSession",
+        "CreateGameSessionQueue",
+        "CreateMatchmakingConfiguration",
+        "CreateMatchmakingRuleSet",
+        "DeleteGameSessionQueue",
+        "DeleteMatchmakingConfiguration",
+        "DeleteMatchmakingRuleSet",
+        "DescribeGameSessionQueues",
+        "DescribeGameSessions",
+        "DescribeMatchmaking",
+        "DescribeMatchmakingConfigurations",
+        "DescribeMatchmakingRuleSets",
+        "StartMatchBackfill",
+        "StartMatchmaking",
+        "StopMatchmaking",
+        "UpdateMatchmakingConfiguration",
+    )
+}
 _EXPECTED = (
     "This GameLift emulator speaks the awsJson1.1 protocol only: POST / with "
     "'X-Amz-Target: GameLift.<Operation>' and 'Content-Type: application/x-amz-json-1.1'"
@@ -74,8 +99,15 @@ def json_response(status: int, payload: object, request_id: str) -> Response:
 
 
 def error_response(error: GameLiftError, request_id: str) -> Response:
-    """The awsJson error shape ``{"__type", "message"}`` with the error's status."""
-    return json_response(error.status, {"__type": error.code, "message": error.message}, request_id)
+    """The awsJson error shape ``{"__type", "message"}`` with the error's status.
+
+    An error without a message (UnknownOperationException, as AWS's front end answers
+    it: 400 ``{"__type":"UnknownOperationException"}``) has no ``message`` member.
+    """
+    payload: dict[str, str] = {"__type": error.code}
+    if error.message:
+        payload["message"] = error.message
+    return json_response(error.status, payload, request_id)
 
 
 def internal_failure(request_id: str) -> Response:
@@ -87,22 +119,23 @@ def internal_failure(request_id: str) -> Response:
 class GameLiftResponder:
     """Turns one awsJson1.1 request into one response, dispatching to the backend.
 
-    ``backend_for(account_id, region)`` returns the object with one snake_case method
-    per operation (``BackendStore.backend``).
+    ``backend_for(account_id, region)`` returns the backend (``BackendStore.backend``);
+    ``operations`` maps each served operation to its backend method's name.
     """
 
     def __init__(
         self,
-        backend_for: Callable[[str, str], Any],
+        backend_for: Callable[[str, str], GameLiftBackend],
         verifier: SigV4Verifier,
         faults: FaultInjector,
         validator: RequestValidator | None = None,
+        operations: Mapping[str, str] = OPERATIONS,
     ) -> None:
         self._backend_for = backend_for
         self._verifier = verifier
         self._faults = faults
         self._validator = validator or default_validator()
-        self._methods = {op: xform_name(op) for op in self._validator.operations}
+        self._methods = dict(operations)
         self._calls: Counter[str] = Counter()
         self._calls_lock = threading.Lock()
 
@@ -139,12 +172,7 @@ class GameLiftResponder:
         self._faults.before_call(operation)
         params = self._validator.validate(operation, params)
         backend = self._backend_for(identity.account_id, identity.region)
-        handler = getattr(backend, self._methods[operation], None)
-        if handler is None:
-            raise UnknownOperationException(
-                f"GameLift.{operation} is a GameLift operation the emulator does not implement."
-            )
-        result = handler(**params)
+        result = getattr(backend, self._methods[operation])(**params)
         return json_response(200, result if result is not None else {}, request_id)
 
     @staticmethod
@@ -165,11 +193,10 @@ class GameLiftResponder:
             )
 
     def _operation(self, target: str) -> str:
-        if not target:
-            raise UnknownOperationException("Missing X-Amz-Target header: no operation named.")
+        """The served operation named by ``X-Amz-Target``; else UnknownOperationException."""
         prefix, _, operation = target.partition(".")
         if prefix + "." != TARGET_PREFIX or operation not in self._methods:
-            raise UnknownOperationException(f"Operation {target} is not a GameLift operation.")
+            raise UnknownOperationException()
         return operation
 
 
