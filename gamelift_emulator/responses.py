@@ -46,6 +46,7 @@ _ACCEPTED_CONTENT_TYPES = {"application/x-amz-json-1.1", "application/x-amz-json
 OPERATIONS: Mapping[str, str] = {
     operation: xform_name(operation)
     for operation in (
+        "AcceptMatch",
         "CreateGameSession",
         "CreateGameSessionQueue",
         "CreateMatchmakingConfiguration",
@@ -62,6 +63,7 @@ OPERATIONS: Mapping[str, str] = {
         "StartMatchmaking",
         "StopMatchmaking",
         "UpdateMatchmakingConfiguration",
+        "ValidateMatchmakingRuleSet",
     )
 }
 _EXPECTED = (
