@@ -6,9 +6,9 @@ import json
 from typing import Any
 
 import pytest
-from emulator_helpers import RULE_SET_BODY
 
 from gamelift_emulator.rulesets import RuleSetError, parse_rule_set
+from testkit.seeding import RULE_SET_BODY
 
 BASE: dict[str, Any] = json.loads(RULE_SET_BODY)
 
