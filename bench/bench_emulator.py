@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import json
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -24,7 +25,7 @@ import botocore.config
 
 from gamelift_emulator import Emulator, EmulatorControl
 from gamelift_emulator.launcher import launched
-from testkit.seeding import seed_configuration
+from testkit.seeding import RULE_SET_BODY, seed_configuration
 
 
 @contextlib.contextmanager
@@ -51,16 +52,31 @@ def client(url: str) -> Any:
 
 
 def seed_tickets(gamelift: Any, count: int) -> list[str]:
-    """A STANDALONE configuration and ``count`` searching tickets."""
+    """A STANDALONE configuration and ``count`` tickets that stay SEARCHING.
+
+    Each ticket has a player of its own (a player in a newer ticket cancels the older), and
+    the rule set's skill floor is above every player's skill, so no match ever forms.
+    """
+    rules = json.loads(RULE_SET_BODY)
+    rules["rules"].append(
+        {
+            "name": "SkillFloor",
+            "type": "comparison",
+            "measurements": ["flatten(teams[*].players.attributes[skill])"],
+            "referenceValue": 1000,
+            "operation": ">=",
+        }
+    )
+    gamelift.create_matchmaking_rule_set(Name="bench", RuleSetBody=json.dumps(rules))
     seed_configuration(
         gamelift, "bench", timeout_seconds=43200, rule_set="bench", flex_match_mode="STANDALONE"
     )
-    players = [{"PlayerId": "p", "PlayerAttributes": {"skill": {"N": 10}}}]
     return [
-        gamelift.start_matchmaking(ConfigurationName="bench", Players=players)["MatchmakingTicket"][
-            "TicketId"
-        ]
-        for _ in range(count)
+        gamelift.start_matchmaking(
+            ConfigurationName="bench",
+            Players=[{"PlayerId": f"p{i}", "PlayerAttributes": {"skill": {"N": 10}}}],
+        )["MatchmakingTicket"]["TicketId"]
+        for i in range(count)
     ]
 
 

@@ -11,7 +11,8 @@ the rules by the wait of the anchor (``expansionAgeSelection`` "oldest", the def
 here) or of the newest ticket ("newest").
 
 Simplified: a ticket's players always join the same team; the search is greedy (one
-pass per anchor, at most :data:`POOL_LIMIT` candidates), not exhaustive.
+pass per anchor, at most :data:`ANCHOR_LIMIT` anchors and :data:`POOL_LIMIT` candidates
+each per pass), not exhaustive.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 from .rulesets import Expression, Rule, RuleSet, Team
 
 __all__ = [
+    "ANCHOR_LIMIT",
     "POOL_LIMIT",
     "Backfill",
     "Candidate",
@@ -36,6 +38,7 @@ __all__ = [
 ]
 
 POOL_LIMIT = 200  # candidates tried per anchor: FlexMatch also works in bounded batches
+ANCHOR_LIMIT = 32  # oldest tickets that anchor a match per pass: a pass costs O(32 x 200)
 _COMPARE: dict[str, Callable[[Any, Any], bool]] = {
     "<": operator.lt,
     "<=": operator.le,
@@ -488,9 +491,13 @@ def find_matches(
             used.update(c.ticket_id for c in found.tickets)
     if sum(len(c.players) for c in pool if c.ticket_id not in used) < fewest:
         return matches  # not enough players for any match: skip the search
+    anchors = 0
     for anchor in pool:
         if anchor.ticket_id in used:
             continue
+        anchors += 1
+        if anchors > ANCHOR_LIMIT:
+            break
         placed = _Lineup(rule_set.teams).place(anchor.players, rule_set.teams)
         if placed is None:
             continue
