@@ -2,7 +2,8 @@
 
 Given a :class:`~gamelift_emulator.rulesets.RuleSet`, the tickets waiting in SEARCHING and
 the time, :func:`find_matches` proposes matches the way FlexMatch builds them
-(https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/match-workflow.html): the
+(https://docs.aws.amazon.com/gameliftservers/latest/flexmatchguide/match-client-start.html,
+https://docs.aws.amazon.com/gamelift/latest/flexmatchguide/match-backfill.html): the
 oldest ticket anchors a match, other tickets join while the rules still hold, and the
 match is proposed once every team has its ``minPlayers`` (teams are filled further, up
 to ``maxPlayers``, while more tickets fit). A backfill ticket anchors a match around the

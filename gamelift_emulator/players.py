@@ -126,7 +126,8 @@ def matchmaker_data(
             "matchId": match_id,
             "matchmakingConfigurationArn": configuration_arn,
             "teams": [{"name": name, "players": ps} for name, ps in by_team.items()],
-            "autoBackfillMode": backfill_mode,
+            # Live payloads of MANUAL configurations carry null here, not "MANUAL".
+            "autoBackfillMode": backfill_mode if backfill_mode == "AUTOMATIC" else None,
             "autoBackfillTicketId": auto_backfill_ticket_id,
         },
         separators=(",", ":"),

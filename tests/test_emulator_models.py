@@ -441,13 +441,13 @@ def test_new_backfill_replaces_the_active_one(backend: GameLiftBackend, clock: M
 
 
 def test_manual_configuration_gives_no_automatic_ticket(backend: GameLiftBackend) -> None:
-    """Sessions of a MANUAL configuration get no automatic backfill ticket."""
+    """Sessions of a MANUAL configuration get no automatic ticket; autoBackfillMode is null."""
     make_configuration(backend)
     fleet = backend.seed_fleet()
     session = seed(backend, fleet["fleet_id"])
     assert session["auto_backfill_ticket_id"] is None
     data = json.loads(session["MatchmakerData"])
-    assert data["autoBackfillMode"] == "MANUAL"
+    assert data["autoBackfillMode"] is None  # as live payloads of MANUAL configurations
     assert data["autoBackfillTicketId"] is None
     assert backend.list_tickets() == []
 
