@@ -444,7 +444,7 @@ class TicketOperations(ResourceOperations):
         tickets = self._proposal_tickets(proposal)
         for ticket in tickets:
             ticket.match_id = proposal.match_id
-        acceptance = bool(data.get("AcceptanceRequired")) and match.backfill_ticket_id is None
+        acceptance = bool(data.get("AcceptanceRequired"))  # for backfill: new players only
         timeout = float(data.get("AcceptanceTimeoutSeconds") or DEFAULT_ACCEPTANCE_TIMEOUT_S)
         detail: Json = {"acceptanceRequired": acceptance, "matchId": proposal.match_id}
         if acceptance:
@@ -527,7 +527,7 @@ class TicketOperations(ResourceOperations):
         )
         if AcceptanceType == "REJECT":
             self._drop_proposal(proposal, now, acceptance="Rejected", cancel=set(PlayerIds))
-        elif all(proposal.acceptance.get(p) for t in tickets for p in t.player_ids()):
+        elif all(proposal.acceptance.get(p) for p in self._must_accept(proposal)):
             self._emit(
                 "AcceptMatchCompleted",
                 ticket.configuration_arn,
@@ -539,16 +539,20 @@ class TicketOperations(ResourceOperations):
             self._confirm(proposal, now)
         return {}
 
+    def _must_accept(self, proposal: Proposal) -> list[str]:
+        """Players whose acceptance the match waits for: all but a backfilled session's."""
+        return [
+            p
+            for t in self._proposal_tickets(proposal)
+            if t.ticket_id != proposal.backfill_ticket_id
+            for p in t.player_ids()
+        ]
+
     def _acceptance_timed_out(self, match_id: str, at: float) -> None:
         proposal = self._proposals.get(match_id)
         if proposal is None or not proposal.pending:
             return
-        silent = {
-            p
-            for t in self._proposal_tickets(proposal)
-            for p in t.player_ids()
-            if not proposal.acceptance.get(p)
-        }
+        silent = {p for p in self._must_accept(proposal) if not proposal.acceptance.get(p)}
         self._drop_proposal(proposal, at, acceptance="TimedOut", cancel=silent)
 
     def _drop_proposal(
@@ -785,7 +789,7 @@ class TicketOperations(ResourceOperations):
             raise InvalidRequestException(f"Matchmaking ticket {TicketId} already exists.")
         if session is not None and session.backfill_ticket_id is not None:
             previous = self._tickets.get(session.backfill_ticket_id)
-            if previous is not None and previous.status in ACTIVE_STATUSES - {"PLACING"}:
+            if previous is not None and previous.status in ACTIVE_STATUSES:
                 self._finish(
                     previous, "CANCELLED", now, message="Replaced by a newer backfill request."
                 )

@@ -399,6 +399,44 @@ def test_automatic_backfill_fills_the_session_then_stops(world: World) -> None:
     world.gamelift.delete_matchmaking_configuration(Name="cfg")
 
 
+def test_backfill_with_acceptance_waits_for_the_new_players_only(world: World) -> None:
+    """AcceptanceRequired: the backfill ticket and the newcomer wait; the newcomer accepts."""
+    world.configuration(GROWING, backfill="AUTOMATIC", acceptance=True)
+    for i in range(2):
+        world.start(f"m{i}", (f"m{i}", 10))
+    world.clock.advance(1.0)
+    world.gamelift.accept_match(TicketId="m0", PlayerIds=["m0"], AcceptanceType="ACCEPT")
+    world.gamelift.accept_match(TicketId="m1", PlayerIds=["m1"], AcceptanceType="ACCEPT")
+    world.clock.advance(0.3)
+    (session,) = world.gamelift.describe_game_sessions(FleetId=world.fleet_id)["GameSessions"]
+    auto = json.loads(session["MatchmakerData"])["autoBackfillTicketId"]
+    world.start("late", ("carol", 10))
+    world.clock.advance(1.0)
+    assert world.status(auto, "late") == ["REQUIRES_ACCEPTANCE"] * 2
+    world.gamelift.accept_match(TicketId="late", PlayerIds=["carol"], AcceptanceType="ACCEPT")
+    assert world.status(auto, "late") == ["PLACING", "PLACING"]
+    world.clock.advance(0.3)
+    assert world.status(auto, "late") == ["COMPLETED", "COMPLETED"]
+
+
+def test_stopping_a_backfill_waiting_for_acceptance_returns_the_newcomer(world: World) -> None:
+    """StopMatchmaking of a backfill ticket in REQUIRES_ACCEPTANCE: the newcomer searches again."""
+    world.configuration(GROWING, backfill="AUTOMATIC", acceptance=True)
+    for i in range(2):
+        world.start(f"m{i}", (f"m{i}", 10))
+    world.clock.advance(1.0)
+    for i in range(2):
+        world.gamelift.accept_match(TicketId=f"m{i}", PlayerIds=[f"m{i}"], AcceptanceType="ACCEPT")
+    world.clock.advance(0.3)
+    (session,) = world.gamelift.describe_game_sessions(FleetId=world.fleet_id)["GameSessions"]
+    auto = json.loads(session["MatchmakerData"])["autoBackfillTicketId"]
+    world.start("late", ("carol", 10))
+    world.clock.advance(1.0)
+    world.gamelift.stop_matchmaking(TicketId=auto)
+    world.clock.advance(0.2)
+    assert world.status(auto, "late") == ["CANCELLED", "SEARCHING"]
+
+
 def test_stopping_the_automatic_ticket_turns_backfill_off(world: World) -> None:
     """StopMatchmaking of the automatic ticket: no new one, even with players waiting."""
     world.configuration(GROWING, backfill="AUTOMATIC")
