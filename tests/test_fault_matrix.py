@@ -500,3 +500,121 @@ def test_pages_change_while_listing(host: PluginHost, world: World, proxy: Fault
     assert fired.is_set()
     assert {world.status(t) for t in added} == {"CANCELLED"}
     assert_nothing_active(world)
+
+
+# -- GameLift's own dynamics: real matches during the delete -------------------------------
+
+
+def start_newcomers(world: World, configuration: str, sizes: list[int]) -> list[str]:
+    """Matchmaking tickets of fresh players (``sizes``: players per ticket), skill 10."""
+    ids = []
+    for number, size in enumerate(sizes):
+        players = [
+            {"PlayerId": f"newcomer-{number}-{i}", "PlayerAttributes": {"skill": {"N": 10}}}
+            for i in range(size)
+        ]
+        ticket = world.gamelift.start_matchmaking(ConfigurationName=configuration, Players=players)
+        ids.append(ticket["MatchmakingTicket"]["TicketId"])
+    return ids
+
+
+def statuses(world: World) -> dict[str, str]:
+    """Every ticket's status (a control call: the emulator's lifecycle catches up first)."""
+    return {t["TicketId"]: t["Status"] for t in world.control.tickets()}
+
+
+def before_the_stops(proxy: FaultProxy, kind: Kind, callback: Any) -> Any:
+    """Run ``callback`` once the delete has looked at the world and before any ticket is
+    stopped: after the guard's first listing, or before the BackfillTicket's only stop."""
+    if kind == "guard":
+        return proxy.on("DescribeGameSessions", callback)
+    return proxy.on("StopMatchmaking", callback, before=True)
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_real_match_is_placing_while_the_delete_runs(
+    host: PluginHost, world: World, proxy: FaultProxy, kind: Kind
+) -> None:
+    """Before the first StopMatchmaking, two players queue and match into a backfilled
+    session: that backfill ticket is PLACING (StopMatchmaking refused), the delete waits it
+    out, and (guard) stops the automatic ticket GameLift starts after it; nothing is left."""
+    world.control.settings(queued_ms=0, match_delay_ms=0, placement_ms=1500)
+    target = create(host, world, proxy, kind)
+    configuration = MANUAL if kind == "ticket" else AUTO
+    seen: dict[str, str] = {}
+
+    newcomers: list[str] = []
+
+    def newcomers_match(_: dict[str, Any]) -> None:
+        newcomers.extend(start_newcomers(world, configuration, [1, 1]))  # one per team
+        seen.update(statuses(world))
+
+    fired = before_the_stops(proxy, kind, newcomers_match)
+    target.delete(host)
+    assert fired.is_set()
+    placing = [t for t in target.tickets if seen.get(t) == "PLACING"]
+    assert len(placing) == 1, seen  # the dynamics happened, not a forced status
+    assert [seen[t] for t in newcomers] == ["PLACING", "PLACING"]
+    assert world.status(placing[0]) == "COMPLETED"
+    assert [world.status(t) for t in newcomers] == ["COMPLETED", "COMPLETED"]
+    assert_nothing_active(world)
+
+
+def test_sessions_fill_up_and_automatic_backfill_ends_by_itself(
+    host: PluginHost, world: World, proxy: FaultProxy
+) -> None:
+    """Between the guard's listing and its first stop, players fill every session: the
+    automatic tickets COMPLETE and none is started again (full); the guard succeeds."""
+    world.control.settings(queued_ms=0, match_delay_ms=0, placement_ms=0)
+    target = create(host, world, proxy, "guard")
+    seen: dict[str, str] = {}
+
+    def fill(_: dict[str, Any]) -> None:
+        start_newcomers(world, AUTO, [3] * (2 * GUARD_SESSIONS))  # 2 + 3 + 3 = 8 per session
+        seen.update(statuses(world))
+
+    fired = before_the_stops(proxy, "guard", fill)
+    target.delete(host)
+    assert fired.is_set()
+    assert {seen[t] for t in target.tickets} == {"COMPLETED"}
+    for arn in target.sessions:
+        (session,) = world.gamelift.describe_game_sessions(GameSessionId=arn)["GameSessions"]
+        assert session["CurrentPlayerSessionCount"] == session["MaximumPlayerSessionCount"]
+    automatic = [t for t in world.control.tickets() if t["Automatic"]]
+    assert sorted(t["TicketId"] for t in automatic) == sorted(target.tickets)
+    assert_nothing_active(world)
+
+
+def test_backfill_waiting_for_acceptance_is_stopped(
+    host: PluginHost, world: World, proxy: FaultProxy
+) -> None:
+    """With AcceptanceRequired, a newcomer's match holds an automatic ticket in
+    REQUIRES_ACCEPTANCE when the guard stops it: it is cancelled, the guard succeeds, and the
+    newcomer's own ticket (not backfill: not the guard's to stop) searches again."""
+    world.control.settings(queued_ms=0, match_delay_ms=0)
+    world.configuration(AUTO)
+    world.gamelift.update_matchmaking_configuration(
+        Name=AUTO, AcceptanceRequired=True, AcceptanceTimeoutSeconds=600
+    )
+    target = create(host, world, proxy, "guard")
+    seen: dict[str, str] = {}
+
+    newcomers: list[str] = []
+
+    def newcomers_match(_: dict[str, Any]) -> None:
+        newcomers.extend(start_newcomers(world, AUTO, [1, 1]))
+        seen.update(statuses(world))
+
+    fired = before_the_stops(proxy, "guard", newcomers_match)
+    target.delete(host)
+    assert fired.is_set()
+    waiting = [t for t in target.tickets if seen.get(t) == "REQUIRES_ACCEPTANCE"]
+    assert len(waiting) == 1, seen
+    assert [seen[t] for t in newcomers] == ["REQUIRES_ACCEPTANCE"] * 2
+    assert world.status(waiting[0]) == "CANCELLED"
+    assert sorted(world.active_tickets()) == sorted(newcomers)  # only the game's own requests
+    world.control.settings(stop_delay_ms=0)  # the game stops its own requests; at once
+    for ticket_id in newcomers:
+        world.gamelift.stop_matchmaking(TicketId=ticket_id)
+    assert [world.status(t) for t in newcomers] == ["CANCELLED", "CANCELLED"]
+    assert_nothing_active(world)
