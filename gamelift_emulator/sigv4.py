@@ -1,9 +1,12 @@
-"""SigV4 verification of incoming requests, with botocore's own signer.
+"""SigV4 verification of incoming requests.
 
-The emulator recomputes the signature exactly as a client computes it (botocore's
-``SigV4Auth`` over the headers the client says it signed), so a client that signs
-with the wrong secret, an unknown key or another service is rejected the way AWS
-rejects it, and a client that signs correctly is accepted whatever SDK it is.
+The emulator recomputes the signature exactly as a client computes it (the canonical
+request over the headers the client says it signed), so a client that signs with the
+wrong secret, an unknown key or another service is rejected the way AWS rejects it, and
+a client that signs correctly is accepted whatever SDK it is. Every call is verified,
+so the common request (``POST /``, a signed ``host``) takes a lean path with the signing
+key cached per day, Region and secret; anything unusual (a query string, no signed
+``host``, a header botocore never signs) is canonicalised by botocore's own signer.
 
 Raises (``gamelift_emulator.exceptions``, as AWS's awsJson services answer):
 
@@ -18,7 +21,8 @@ Raises (``gamelift_emulator.exceptions``, as AWS's awsJson services answer):
 
 from __future__ import annotations
 
-import calendar
+import datetime
+import hashlib
 import hmac
 import re
 import time
@@ -26,7 +30,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Protocol
 
-from botocore.auth import SigV4Auth
+from botocore.auth import SIGNED_HEADERS_BLACKLIST, SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
@@ -43,6 +47,9 @@ DEFAULT_CREDENTIALS: dict[str, tuple[str, str]] = {"test": ("test", DEFAULT_ACCO
 # AWS refuses requests whose X-Amz-Date is more than 15 minutes off its own clock.
 MAX_SKEW_SECONDS = 15 * 60
 
+_DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$")
+_UNSIGNED = frozenset(SIGNED_HEADERS_BLACKLIST)
+_SIGNING_KEYS_MAX = 256
 _AUTH_RE = re.compile(
     r"^AWS4-HMAC-SHA256\s+"
     r"Credential=(?P<credential>[^,\s]+)\s*,\s*"
@@ -78,6 +85,7 @@ class SigV4Verifier:
     ) -> None:
         self.credentials = dict(credentials or DEFAULT_CREDENTIALS)
         self.max_skew_seconds = max_skew_seconds
+        self._signing_keys: dict[tuple[str, str, str], bytes] = {}
 
     @property
     def default_account_id(self) -> str:
@@ -137,8 +145,14 @@ class SigV4Verifier:
         return Identity(access_key=access_key, account_id=account_id, region=region)
 
     def _check_skew(self, amz_date: str) -> None:
+        match = _DATE_RE.match(amz_date)
         try:
-            signed_at = calendar.timegm(time.strptime(amz_date, "%Y%m%dT%H%M%SZ"))
+            if match is None:
+                raise ValueError(amz_date)
+            year, month, day, hour, minute, second = (int(part) for part in match.groups())
+            signed_at = datetime.datetime(
+                year, month, day, hour, minute, second, tzinfo=datetime.UTC
+            ).timestamp()
         except ValueError:
             raise IncompleteSignatureException(
                 f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'."
@@ -149,8 +163,8 @@ class SigV4Verifier:
                 "emulator's clock allows (15 min)."
             )
 
-    @staticmethod
     def _signature(
+        self,
         method: str,
         path: str,
         headers: Headers,
@@ -161,15 +175,70 @@ class SigV4Verifier:
         access_key: str,
         secret: str,
     ) -> str:
-        names = [n for n in signed_headers.lower().split(";") if n]
-        request = AWSRequest(
-            method=method,
-            url=f"http://{headers.get('Host') or ''}{path}",
-            headers={n: headers.get(n) or "" for n in names},
-            data=body,
+        names = sorted({n for n in signed_headers.lower().split(";") if n})
+        if path != "/" or "host" not in names or not _UNSIGNED.isdisjoint(names):
+            return _botocore_signature(
+                method, path, headers, body, names, amz_date, region, access_key, secret
+            )
+        values = {name: " ".join((headers.get(name) or "").split()) for name in names}
+        payload_hash = hashlib.sha256(body).hexdigest()
+        declared = values.get("x-amz-content-sha256")
+        if declared is not None and declared != payload_hash:
+            raise InvalidSignatureException(
+                "The provided 'x-amz-content-sha256' header does not match what was computed."
+            )
+        canonical = "\n".join(
+            (
+                method.upper(),
+                "/",
+                "",
+                "".join(f"{name}:{values[name]}\n" for name in names),
+                ";".join(names),
+                payload_hash,
+            )
         )
-        request.context["timestamp"] = amz_date
-        signer = SigV4Auth(Credentials(access_key, secret), SERVICE, region)
-        canonical = signer.canonical_request(request)
-        result: str = signer.signature(signer.string_to_sign(request, canonical), request)
-        return result
+        date = amz_date[:8]
+        string_to_sign = (
+            f"AWS4-HMAC-SHA256\n{amz_date}\n{date}/{region}/{SERVICE}/aws4_request\n"
+            + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+        )
+        key = self._signing_key(secret, date, region)
+        return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+
+    def _signing_key(self, secret: str, date: str, region: str) -> bytes:
+        """The derived key of one secret, day and Region (computed once, then cached)."""
+        cached = self._signing_keys.get((secret, date, region))
+        if cached is not None:
+            return cached
+        key = f"AWS4{secret}".encode()
+        for part in (date, region, SERVICE, "aws4_request"):
+            key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
+        if len(self._signing_keys) >= _SIGNING_KEYS_MAX:
+            self._signing_keys.clear()
+        self._signing_keys[(secret, date, region)] = key
+        return key
+
+
+def _botocore_signature(
+    method: str,
+    path: str,
+    headers: Headers,
+    body: bytes,
+    names: list[str],
+    amz_date: str,
+    region: str,
+    access_key: str,
+    secret: str,
+) -> str:
+    """The signature as botocore's signer computes it, for the uncommon requests."""
+    request = AWSRequest(
+        method=method,
+        url=f"http://{headers.get('Host') or ''}{path}",
+        headers={n: headers.get(n) or "" for n in names},
+        data=body,
+    )
+    request.context["timestamp"] = amz_date
+    signer = SigV4Auth(Credentials(access_key, secret), SERVICE, region)
+    canonical = signer.canonical_request(request)
+    result: str = signer.signature(signer.string_to_sign(request, canonical), request)
+    return result
