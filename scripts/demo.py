@@ -2,7 +2,8 @@
 
 It starts the GameLift emulator in the background on the port of the committed `local`
 stack (Pulumi.local.yaml), seeds it as a live preview environment would be (a fleet, a
-queue, the two-team rule set, a configuration with automatic backfill, game sessions whose
+queue, the two-team rule set, a configuration with automatic backfill; players who queue,
+are matched by FlexMatch and placed in game sessions, a late player backfilled in; the
 automatic backfill tickets no program knows about), then runs `pulumi up` and
 `pulumi destroy` of the local stack with a file state backend in `.pulumi-state/`, and
 shows that every ticket ended and the configuration could be deleted.
@@ -207,18 +208,96 @@ def seed_infrastructure(endpoint_url: str) -> None:
     )
 
 
+# Players of each new session play from a region of their own: the rule set's latency rule
+# (150 ms) keeps regions apart, so each group forms a match of its own.
+PLAYER_REGIONS = (
+    "us-east-1", "us-west-2", "eu-west-1", "eu-central-1",
+    "ap-northeast-1", "ap-southeast-2", "sa-east-1", "ca-central-1",
+)  # fmt: skip
+MATCH_TIMEOUT_SECONDS = 30
+
+
+def queue_players(client: Any, players: Sequence[tuple[str, str]]) -> list[str]:
+    """StartMatchmaking for each (player ID, region), one player per request; ticket IDs."""
+    return [
+        client.start_matchmaking(
+            ConfigurationName=CONFIGURATION_NAME,
+            Players=[
+                {
+                    "PlayerId": player_id,
+                    "PlayerAttributes": {"skill": {"N": 10}},
+                    "LatencyInMs": {region: 30},
+                }
+            ],
+        )["MatchmakingTicket"]["TicketId"]
+        for player_id, region in players
+    ]
+
+
+def wait_for_matches(client: Any, ticket_ids: Sequence[str]) -> list[dict[str, Any]]:
+    """Poll DescribeMatchmaking (10 IDs a call) until every ticket COMPLETED; the tickets."""
+    deadline = time.monotonic() + MATCH_TIMEOUT_SECONDS
+    while True:
+        tickets = [
+            ticket
+            for start in range(0, len(ticket_ids), 10)
+            for ticket in client.describe_matchmaking(
+                TicketIds=list(ticket_ids[start : start + 10])
+            )["TicketList"]
+        ]
+        ended = [t for t in tickets if t["Status"] in FINAL_STATUSES - {"COMPLETED"}]
+        if ended:
+            raise DemoError(f"matchmaking ticket {ended[0]['TicketId']} ended {ended[0]['Status']}")
+        if len(tickets) == len(ticket_ids) and all(t["Status"] == "COMPLETED" for t in tickets):
+            return tickets
+        if time.monotonic() > deadline:
+            raise DemoError(f"players were not matched within {MATCH_TIMEOUT_SECONDS} s")
+        time.sleep(0.2)
+
+
 def seed_sessions(endpoint_url: str, count: int) -> list[str]:
-    """Game sessions that are not full, as matchmaking leaves them: GameLift starts an
-    automatic backfill ticket for each. Returns those ticket IDs."""
-    control = EmulatorControl(endpoint_url)
-    tickets = []
-    for index in range(count):
-        session = control.create_game_session(
-            FLEET_ID, CONFIGURATION_NAME, player_count=2 + index % 5, max_players=8, region=REGION
-        )
-        tickets.append(str(session["auto_backfill_ticket_id"]))
-    say(f"{count} game sessions not full: automatic backfill tickets {', '.join(tickets)}")
+    """Game sessions made by real matchmaking, then backfilled, as a live game leaves them:
+    players queue, each region's group is matched and placed on the fleet (not full: GameLift
+    starts an automatic backfill ticket for it), then a late player joins the oldest new
+    session through its automatic backfill. Returns the automatic tickets now active."""
+    client = gamelift(endpoint_url)
+    before = client.describe_game_sessions(FleetId=FLEET_ID)["GameSessions"]
+    first = len(before)
+    groups = [
+        [(f"player-{first + i}-{k}", PLAYER_REGIONS[(first + i) % len(PLAYER_REGIONS)])
+         for k in range(4 + i % 3)]
+        for i in range(count)
+    ]  # fmt: skip
+    placed = wait_for_matches(client, queue_players(client, [p for g in groups for p in g]))
+    arns = list(dict.fromkeys(t["GameSessionConnectionInfo"]["GameSessionArn"] for t in placed))
+    say(
+        f"{sum(len(g) for g in groups)} players queued; FlexMatch placed {len(arns)} matches "
+        f"on {FLEET_ID}: " + ", ".join(_occupancy(client, arn) for arn in arns)
+    )
+    if arns:
+        late = [(f"player-{first}-late", groups[0][0][1])]
+        (joined,) = wait_for_matches(client, queue_players(client, late))
+        arn = joined["GameSessionConnectionInfo"]["GameSessionArn"]
+        say(f"a late player joined through automatic backfill: {_occupancy(client, arn)}")
+    tickets = [_auto_ticket(client, arn) for arn in arns]
+    say(f"{len(arns)} game sessions not full: automatic backfill tickets {', '.join(tickets)}")
     return tickets
+
+
+def _session(client: Any, arn: str) -> dict[str, Any]:
+    (session,) = client.describe_game_sessions(GameSessionId=arn)["GameSessions"]
+    return dict(session)
+
+
+def _occupancy(client: Any, arn: str) -> str:
+    session = _session(client, arn)
+    name = arn.rsplit("/", 1)[-1]
+    return f"{name} ({session['CurrentPlayerSessionCount']}/{session['MaximumPlayerSessionCount']})"
+
+
+def _auto_ticket(client: Any, arn: str) -> str:
+    data = json.loads(_session(client, arn)["MatchmakerData"])
+    return str(data["autoBackfillTicketId"])
 
 
 def active_tickets(endpoint_url: str) -> list[dict[str, Any]]:
@@ -256,12 +335,18 @@ def check_teardown(endpoint_url: str) -> int:
     """Every ticket ended and the configuration deleted: exit status 0, else 1."""
     tickets = EmulatorControl(endpoint_url).tickets(region=REGION)
     still_active = [t for t in tickets if t["Status"] not in FINAL_STATUSES]
-    for ticket in tickets:
-        say(f"  ticket {ticket['TicketId']}: {ticket['Status']}")
+    backfill = [t for t in tickets if t.get("GameSessionArn")]
+    for ticket in backfill:
+        say(f"  backfill ticket {ticket['TicketId']}: {ticket['Status']}")
     if still_active:
+        for ticket in still_active:
+            say(f"  still active: ticket {ticket['TicketId']} ({ticket['Status']})")
         say(f"FAILED: {len(still_active)} of {len(tickets)} tickets still active")
         return 1
-    say(f"all {len(tickets)} backfill tickets ended")
+    say(
+        f"all {len(tickets)} tickets ended ({len(backfill)} backfill, "
+        f"{len(tickets) - len(backfill)} the players' own matchmaking)"
+    )
     error = delete_configuration(endpoint_url)
     if error is not None:
         say(f"FAILED: DeleteMatchmakingConfiguration {CONFIGURATION_NAME}: {error}")

@@ -119,7 +119,7 @@ ENGINE_PARALLELISM = 4  # deletes of independent resources run at once, as the e
 TIME_COMPRESSION = 50.0  # direct scenarios: polls and retry delays this many times shorter
 
 Kind = Literal["guard", "tickets"]
-EventKind = Literal["terminate", "delete_fleet", "time_out", "place"]
+EventKind = Literal["terminate", "delete_fleet", "time_out", "place", "queue"]
 Result = Literal["success", "recovered", "unrecovered"]
 Resources = list[tuple[str, dict[str, Any]]]  # (ID, outputs in state)
 Delete = Callable[[str, dict[str, Any]], None]
@@ -158,7 +158,9 @@ class Faults:
 class Event:
     """Something that happens mid-delete, once ``after_stops`` StopMatchmaking calls were made.
 
-    ``target`` indexes the scenario's sessions (terminate, time_out) or fleets (delete_fleet).
+    ``target`` indexes the scenario's sessions (terminate, time_out) or fleets (delete_fleet);
+    for ``queue`` (players start matchmaking) it is the number of players, in parties of up
+    to 3.
     """
 
     kind: EventKind
@@ -181,6 +183,8 @@ class Scenario:
     placing_ends: bool  # placements finish during the delete (else: a timeout, then retry)
     via_plugin: bool
     kill_after_stops: int  # plugin scenarios: SIGKILL once this many stops were made
+    acceptance: bool = False  # the configuration requires acceptance (nobody accepts)
+    placement_ms: float = 100.0  # how long GameLift's own placements take
 
     @property
     def sessions(self) -> int:
@@ -232,6 +236,12 @@ def generate(seed: int, index: int, plugin_fraction: float) -> Scenario:
     placing_ends = rng.random() < 0.7
     if placing_ends:
         events.append(Event("place", rng.randint(1, 3)))
+    # GameLift's own dynamics, from a stream of their own (the draws above stay as they were):
+    # players queue mid-delete and match into the backfilled sessions (PLACING, COMPLETED,
+    # sessions filling up, REQUIRES_ACCEPTANCE when the configuration asks for acceptance).
+    natural = random.Random(f"soak-natural:{seed}:{index}")
+    for _ in range(natural.choice([0, 1, 1, 2])):
+        events.append(Event("queue", natural.randint(0, max(sessions, 1)), natural.choice([2, 6])))
     return Scenario(
         seed=seed,
         index=index,
@@ -242,6 +252,8 @@ def generate(seed: int, index: int, plugin_fraction: float) -> Scenario:
         regenerate=rng.random() < 0.7,
         events=tuple(events),
         placing_ends=placing_ends,
+        acceptance=natural.random() < 0.2,
+        placement_ms=natural.choice([20.0, 100.0, 300.0]),
         via_plugin=via_plugin,
         kill_after_stops=rng.randint(1, max(sessions, 1)),
     )
@@ -258,6 +270,8 @@ class Outcome:
     result: Result
     first_error: str | None = None  # the code of the first attempt's failure
     killed: bool = False
+    matches: int = 0  # matches GameLift made during the scenario (PotentialMatchCreated)
+    waited_for_acceptance: int = 0  # of which needed acceptance
     problem: str | None = None  # for an unrecovered scenario: what went wrong
     seconds: float = 0.0
 
@@ -291,6 +305,10 @@ class Summary:
             f"  failed clearly, then recovered by a retry: {self.count('recovered')}"
             + (f" ({', '.join(f'{c} {n}' for c, n in sorted(codes.items()))})" if codes else ""),
             f"  unrecovered: {self.count('unrecovered')}",
+            f"  with GameLift's own matches during the delete: "
+            f"{sum(1 for o in self.outcomes if o.matches)} "
+            f"({sum(o.matches for o in self.outcomes)} matches, "
+            f"{sum(o.waited_for_acceptance for o in self.outcomes)} waiting for acceptance)",
             f"  through the plugin: {len(plugin)}, of which SIGKILLed mid-delete: "
             f"{sum(1 for o in plugin if o.killed)}",
         ]
@@ -352,6 +370,7 @@ class Built:
     resources: list[tuple[str, dict[str, Any]]]  # (ID, outputs in state)
     player_ids: set[str]
     proxy: FaultProxy | None = None
+    newcomers: list[str] = field(default_factory=list)  # the players' own matchmaking tickets
 
 
 class Watcher:
@@ -419,11 +438,19 @@ class SoakRunner:
         self.control.reset()
         world = self.build(scenario)
         if scenario.via_plugin:
-            return self._run_through_plugin(scenario, world)
-        with compressed_time():
-            outcome = self._run_direct(scenario, world)
-        if scenario.faults.throttle:
-            clear_client_cache()  # adaptive mode's client-side rate stays low otherwise
+            outcome = self._run_through_plugin(scenario, world)
+        else:
+            with compressed_time():
+                outcome = self._run_direct(scenario, world)
+            if scenario.faults.throttle:
+                clear_client_cache()  # adaptive mode's client-side rate stays low otherwise
+        proposed = [
+            e["detail"]
+            for e in self.control.events(configuration=CONFIGURATION)
+            if e["detail"]["type"] == "PotentialMatchCreated"
+        ]
+        outcome.matches = len(proposed)
+        outcome.waited_for_acceptance = sum(1 for d in proposed if d["acceptanceRequired"])
         return outcome
 
     def _run_direct(self, scenario: Scenario, world: Built) -> Outcome:
@@ -514,11 +541,17 @@ class SoakRunner:
         )
 
     def _after_success(self, world: Built) -> str | None:
-        """No active ticket is left, and the configuration can be deleted."""
+        """No active ticket is left (but the players' own matchmaking tickets, which are not
+        backfill), and the configuration can be deleted once those ended too."""
         self.control.clear_faults()
-        active = [t["TicketId"] for t in self.control.tickets() if t["Status"] in ACTIVE_STATUSES]
+        active = [
+            t["TicketId"]
+            for t in self.control.tickets()
+            if t["Status"] in ACTIVE_STATUSES and t["TicketId"] not in world.newcomers
+        ]
         if active:
             return f"success reported, but {len(active)} ticket(s) active: {active[:5]}"
+        self._settle_newcomers(world)
         try:
             self.gamelift.delete_matchmaking_configuration(Name=CONFIGURATION)
         except Exception as exc:
@@ -574,11 +607,20 @@ class SoakRunner:
 
     def build(self, scenario: Scenario) -> Built:
         """Configuration, fleets, sessions, forced statuses and the resources to delete."""
-        self.control.settings(stop_delay_ms=5, auto_backfill_regenerate=scenario.regenerate)
+        self.control.settings(
+            stop_delay_ms=5,
+            auto_backfill_regenerate=scenario.regenerate,
+            match_delay_ms=10,
+            placement_ms=scenario.placement_ms,
+        )
         backfill_mode = "AUTOMATIC" if scenario.kind == "guard" else "MANUAL"
         seed_configuration(
             self.gamelift, CONFIGURATION, backfill_mode=backfill_mode, timeout_seconds=600
         )
+        if scenario.acceptance:  # nobody accepts: matches wait, then time out after 2 s
+            self.gamelift.update_matchmaking_configuration(
+                Name=CONFIGURATION, AcceptanceRequired=True, AcceptanceTimeoutSeconds=2
+            )
         fleets: list[str] = []
         sessions: list[str] = []
         auto_tickets: list[str] = []
@@ -685,12 +727,47 @@ class SoakRunner:
                     self.control.set_ticket_status(
                         searching[event.target % len(searching)], "TIMED_OUT"
                     )
+            elif event.kind == "queue":
+                self._queue_players(event, world)
             elif event.kind == "place":
                 for ticket in self.control.tickets():
                     if ticket["Status"] == "PLACING":
                         self.control.set_ticket_status(ticket["TicketId"], "COMPLETED")
         except Exception:
             return
+
+    def _queue_players(self, event: Event, world: Built) -> None:
+        """``event.target`` new players start matchmaking, in parties of up to 3."""
+        left = event.target
+        while left > 0:
+            size = min(3, left)
+            left -= size
+            number = len(world.newcomers)
+            ids = [f"newcomer-{number}-{i}" for i in range(size)]
+            players = [{"PlayerId": p, "PlayerAttributes": {"skill": {"N": 10}}} for p in ids]
+            world.player_ids.update(ids)
+            ticket = self.gamelift.start_matchmaking(
+                ConfigurationName=CONFIGURATION, Players=players
+            )
+            world.newcomers.append(ticket["MatchmakingTicket"]["TicketId"])
+
+    def _settle_newcomers(self, world: Built) -> None:
+        """The players' own tickets end, as the game would end them: stopped, or placed."""
+        deadline = time.monotonic() + 30
+        pause = threading.Event()
+        while time.monotonic() < deadline:
+            active = {
+                t["TicketId"]: t["Status"]
+                for t in self.control.tickets()
+                if t["TicketId"] in world.newcomers and t["Status"] in ACTIVE_STATUSES
+            }
+            if not active:
+                return
+            for ticket_id, status in active.items():
+                if status != "PLACING":  # a placement ends by itself
+                    with contextlib.suppress(self.gamelift.exceptions.InvalidRequestException):
+                        self.gamelift.stop_matchmaking(TicketId=ticket_id)
+            pause.wait(0.02)
 
 
 def _new_plugin() -> PluginHost:
