@@ -11,20 +11,15 @@ import uuid
 
 from .backend_state import Json, locked
 from .exceptions import ConflictException, InvalidRequestException
-from .matchmaking import (
-    ALL_STATUSES,
-    FINAL_STATUSES,
-    TIMEOUT_STATUSES,
-    Ticket,
-    TicketOperations,
-)
+from .matches import MatchOperations
+from .matchmaking import ALL_STATUSES, FINAL_STATUSES, TIMEOUT_STATUSES, Ticket
 from .players import generate_players
 from .resources import Fleet
 
 __all__ = ["ControlOperations"]
 
 
-class ControlOperations(TicketOperations):
+class ControlOperations(MatchOperations):
     """What the control API does to one backend, on top of tickets and resources."""
 
     @locked

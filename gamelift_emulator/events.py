@@ -17,7 +17,6 @@ import logging
 import queue
 import threading
 import urllib.request
-import uuid
 from collections import deque
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
@@ -145,21 +144,11 @@ class Webhook:
         """Stop after the events already queued were sent."""
         self._queue.put(None)
 
-    def drain(self, timeout: float = 10.0) -> None:
-        """Wait until every queued event was sent (or failed)."""
-        done = threading.Event()
-        self._queue.put({"__drain__": done})  # marker handled by the sender thread
-        done.wait(timeout)
-
     def _run(self) -> None:
         while True:
             event = self._queue.get()
             if event is None:
                 return
-            marker = event.get("__drain__")
-            if isinstance(marker, threading.Event):
-                marker.set()
-                continue
             request = urllib.request.Request(
                 self.url,
                 data=json.dumps(event).encode(),
@@ -173,8 +162,3 @@ class Webhook:
             except OSError as error:  # best effort, as EventBridge and SNS deliver
                 self.failed += 1
                 log.warning("webhook %s refused event %s: %s", self.url, event["id"], error)
-
-
-def new_event_id(rng_bits: int | None = None) -> str:
-    """An event ID shaped like AWS's (a UUID); seeded callers pass 128 random bits."""
-    return str(uuid.UUID(int=rng_bits, version=4) if rng_bits is not None else uuid.uuid4())

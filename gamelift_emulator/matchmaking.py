@@ -1,17 +1,14 @@
 # ruff: noqa: N803  (operation arguments carry AWS's PascalCase member names on purpose)
-"""The ticket lifecycle and matchmaking: StartMatchmaking, StartMatchBackfill, AcceptMatch,
-StopMatchmaking, DescribeMatchmaking.
+"""The ticket lifecycle: StartMatchmaking, StartMatchBackfill, StopMatchmaking, DescribeMatchmaking.
 
-A ticket goes QUEUED -> SEARCHING; a matching pass (:mod:`matching`) per configuration
-proposes matches; with acceptance the tickets wait in REQUIRES_ACCEPTANCE for AcceptMatch;
-then WITH_QUEUE tickets are PLACING until a game session on a fleet of the queue holds
-them (COMPLETED with GameSessionConnectionInfo), STANDALONE ones COMPLETE at once. A
-backfill ticket matches waiting tickets into its game session. Every change is recorded
-as a FlexMatch event (:mod:`events`).
+A ticket goes QUEUED -> SEARCHING, then whatever the matches layer (:mod:`matches`) makes
+of it, or TIMED_OUT (``RequestTimeoutSeconds``) or CANCELLED (StopMatchmaking, a newer
+request holding one of its players). Every change is recorded as a FlexMatch event
+(:mod:`events`).
 
 Time only moves through the injected clock. Changes happen on a heap of due events
-(search, timeout, cancel, expire, match pass, acceptance timeout, placement) that every
-call drains first, in time order, so a call costs O(its own work + events that fell due).
+(search, timeout, cancel, expire, and the matches layer's own) that every call drains
+first, in time order, so a call costs O(its own work + events that fell due).
 """
 
 from __future__ import annotations
@@ -20,17 +17,15 @@ import heapq
 import random
 import uuid
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from .backend_state import Json, locked
 from .clock import Clock
 from .events import EventLog, iso_time, matchmaking_event
 from .exceptions import InvalidRequestException, NotFoundException
-from .matching import Backfill, Candidate, Match, MatchPlayer, find_matches, player_from_request
-from .players import Player, ticket_player
-from .resources import Fleet, GameSession, NamedResource, ResourceOperations
-from .rulesets import RuleSet
+from .players import ticket_player
+from .resources import GameSession, NamedResource, ResourceOperations
 from .settings import EmulatorSettings
 
 __all__ = [
@@ -54,12 +49,13 @@ _REGENERATE_AFTER = frozenset({"TIMED_OUT", "COMPLETED", "FAILED"})
 _SUPERSEDED = frozenset({"QUEUED", "SEARCHING", "REQUIRES_ACCEPTANCE"})
 MAX_DESCRIBE_TICKETS = 10
 MAX_PLAYERS_PER_REQUEST = 10
-DEFAULT_ACCEPTANCE_TIMEOUT_S = 60.0
 _FINAL_EVENTS = {
     "CANCELLED": ("MatchmakingCancelled", "Cancelled"),
     "TIMED_OUT": ("MatchmakingTimedOut", "TimedOut"),
     "FAILED": ("MatchmakingFailed", "UNEXPECTED_ERROR"),
 }
+
+_TICKET_EVENTS = frozenset({"search", "timeout", "cancel", "expire"})
 
 PLACING_MESSAGE = "Matchmaking ticket is in PLACING status and cannot be canceled."
 
@@ -110,19 +106,6 @@ class Ticket:
         return [str(p.get("PlayerId")) for p in self.players]
 
 
-@dataclass(eq=False)
-class Proposal:
-    """A match from proposal to placement: its tickets, teams and acceptances."""
-
-    match_id: str
-    configuration_name: str
-    ticket_ids: list[str]
-    teams: dict[str, str]  # player ID -> team (new players)
-    backfill_ticket_id: str | None
-    acceptance: dict[str, bool] = field(default_factory=dict)  # player ID -> accepted
-    pending: bool = True  # waiting for acceptances
-
-
 class TicketOperations(ResourceOperations):
     """Tickets of one account's GameLift in one Region, on top of its resources."""
 
@@ -134,7 +117,6 @@ class TicketOperations(ResourceOperations):
         self._active_by_configuration: Counter[str] = Counter()
         self._searching: dict[str, dict[str, Ticket]] = {}  # configuration -> tickets
         self._player_tickets: dict[str, str] = {}  # player ID -> newest matchmaking ticket
-        self._proposals: dict[str, Proposal] = {}
         self._pass_due: dict[str, float] = {}  # configuration -> next matching pass
         self._events: list[tuple[float, int, str, str, int]] = []  # (due, seq, kind, id, epoch)
         self._rng = random.Random(int(settings.seed))
@@ -220,14 +202,16 @@ class TicketOperations(ResourceOperations):
         now = self.clock.now()
         while self._events and self._events[0][0] <= now:
             at, _, kind, key, epoch = heapq.heappop(self._events)
-            if kind == "match":
-                self._matching_pass(key, at)
-            elif kind == "acceptance_timeout":
-                self._acceptance_timed_out(key, at)
-            elif kind == "placement":
-                self._place(key, at)
-            else:
+            if kind in _TICKET_EVENTS:
                 self._ticket_event(kind, key, epoch, at)
+            else:
+                self._match_event(kind, key, at)
+
+    def _match_event(self, kind: str, key: str, at: float) -> None:
+        """Hook for the matches layer: one of its scheduled events fell due."""
+
+    def _left_proposal(self, ticket: Ticket, at: float) -> None:
+        """Hook for the matches layer: a ticket waiting for acceptance ended."""
 
     def _ticket_event(self, kind: str, ticket_id: str, epoch: int, at: float) -> None:
         ticket = self._tickets.get(ticket_id)
@@ -337,7 +321,6 @@ class TicketOperations(ResourceOperations):
         message: str | None = None,
     ) -> None:
         """End a ticket; an ended automatic backfill may start the session's next one."""
-        proposal = self._proposals.get(ticket.match_id or "")
         was_waiting = ticket.status == "REQUIRES_ACCEPTANCE"
         self._set_status(ticket, status, at, reason, message)
         if status in _FINAL_EVENTS:
@@ -351,8 +334,8 @@ class TicketOperations(ResourceOperations):
                 if ticket.match_id
                 else {"reason": event_reason, "message": message or status},
             )
-        if proposal is not None and proposal.pending and was_waiting:
-            self._drop_proposal(proposal, at, acceptance="Rejected", cancel=set())
+        if was_waiting:
+            self._left_proposal(ticket, at)
         session = self._sessions.get(ticket.game_session_arn or "")
         if session is None or session.backfill_ticket_id != ticket.ticket_id:
             return
@@ -388,345 +371,6 @@ class TicketOperations(ResourceOperations):
             self._active_by_configuration[ticket.configuration_name] -= 1
         self._searching.get(ticket.configuration_name, {}).pop(ticket.ticket_id, None)
         del self._tickets[ticket.ticket_id]
-
-    # ---------------------------------------------------------------- matching
-
-    def _rules_of(self, configuration: NamedResource) -> RuleSet | None:
-        rule_set = self._rule_sets.get(configuration.data["RuleSetName"])
-        return rule_set.rules if rule_set is not None else None
-
-    def _matching_pass(self, configuration_name: str, at: float) -> None:
-        """Form every match the configuration's rules allow at ``at``."""
-        if self._pass_due.get(configuration_name) == at:
-            del self._pass_due[configuration_name]
-        configuration = self._configurations.get(configuration_name)
-        rules = self._rules_of(configuration) if configuration is not None else None
-        searching = [
-            t
-            for t in self._searching.get(configuration_name, {}).values()
-            if not t.cancel_requested
-        ]
-        if configuration is None or rules is None or not searching:
-            return
-        waiting = [_candidate(t, rules) for t in searching if not t.backfill]
-        backfills = [b for t in searching if t.backfill for b in self._backfill_of(t, rules)]
-        for match in find_matches(rules, waiting, at, self._rng, backfills):
-            self._propose(configuration, match, at)
-        # Expansions relax the rules later: look again when the next step falls due.
-        left = [t for t in searching if t.status == "SEARCHING"]
-        upcoming = [
-            t.start_time + wait
-            for t in left
-            for wait in rules.expansion_times()
-            if t.start_time + wait > at
-        ]
-        if upcoming:
-            self._want_pass(configuration_name, min(upcoming))
-
-    def _backfill_of(self, ticket: Ticket, rules: RuleSet) -> list[Backfill]:
-        session = self._sessions.get(ticket.game_session_arn or "")
-        if session is not None and (session.status != "ACTIVE" or session.full):
-            return []
-        room = session.max_players - session.player_count if session is not None else None
-        existing = tuple(player_from_request(p, rules) for p in ticket.players)
-        return [Backfill(_candidate(ticket, rules), existing, room)]
-
-    def _propose(self, configuration: NamedResource, match: Match, at: float) -> None:
-        data = configuration.data
-        proposal = Proposal(
-            self._uuid(),
-            data["Name"],
-            list(match.ticket_ids),
-            dict(match.teams),
-            match.backfill_ticket_id,
-        )
-        self._proposals[proposal.match_id] = proposal
-        tickets = self._proposal_tickets(proposal)
-        for ticket in tickets:
-            ticket.match_id = proposal.match_id
-        acceptance = bool(data.get("AcceptanceRequired"))  # for backfill: new players only
-        timeout = float(data.get("AcceptanceTimeoutSeconds") or DEFAULT_ACCEPTANCE_TIMEOUT_S)
-        detail: Json = {"acceptanceRequired": acceptance, "matchId": proposal.match_id}
-        if acceptance:
-            detail["acceptanceTimeout"] = int(timeout)
-        detail["ruleEvaluationMetrics"] = [
-            {"ruleName": r.name, "passedCount": 1, "failedCount": 0}
-            for r in (self._rules_of(configuration) or _NO_RULES).rules
-        ]
-        self._emit(
-            "PotentialMatchCreated",
-            data["ConfigurationArn"],
-            at,
-            tickets,
-            detail,
-            self._team_fields(proposal),
-        )
-        if acceptance:
-            for ticket in tickets:
-                self._set_status(ticket, "REQUIRES_ACCEPTANCE", at, None, None)
-            self._schedule_id(at + timeout, "acceptance_timeout", proposal.match_id)
-        else:
-            self._confirm(proposal, at)
-
-    def _proposal_tickets(self, proposal: Proposal) -> list[Ticket]:
-        ids = [*proposal.ticket_ids]
-        if proposal.backfill_ticket_id is not None:
-            ids.insert(0, proposal.backfill_ticket_id)
-        return [self._tickets[i] for i in ids if i in self._tickets]
-
-    def _team_fields(self, proposal: Proposal) -> dict[str, Json]:
-        return {player: {"team": team} for player, team in proposal.teams.items()}
-
-    def _confirm(self, proposal: Proposal, at: float) -> None:
-        """Every player accepted (or none had to): place the match, or complete it."""
-        proposal.pending = False
-        configuration = self._configurations.get(proposal.configuration_name)
-        standalone = configuration is None or configuration.data["FlexMatchMode"] == "STANDALONE"
-        if standalone and proposal.backfill_ticket_id is None:
-            self._succeed(proposal, at, None)
-            return
-        for ticket in self._proposal_tickets(proposal):
-            if ticket.status in ("SEARCHING", "REQUIRES_ACCEPTANCE"):
-                self._set_status(ticket, "PLACING", at, None, None)
-        self._schedule_id(at + self.settings.placement_ms / 1000.0, "placement", proposal.match_id)
-
-    # -------------------------------------------------------------- acceptance
-
-    @locked
-    def accept_match(
-        self, *, TicketId: str, PlayerIds: list[str], AcceptanceType: str, **_ignored: Any
-    ) -> Json:
-        ticket = self._ticket(TicketId)
-        if ticket.status != "REQUIRES_ACCEPTANCE":
-            raise InvalidRequestException(
-                f"Matchmaking ticket {TicketId} is in {ticket.status} status; "
-                "AcceptMatch is valid only for tickets in REQUIRES_ACCEPTANCE."
-            )
-        unknown = sorted(set(PlayerIds) - set(ticket.player_ids()))
-        if unknown:
-            raise InvalidRequestException(
-                f"Players {', '.join(unknown)} are not in matchmaking ticket {TicketId}."
-            )
-        if AcceptanceType not in ("ACCEPT", "REJECT"):
-            raise InvalidRequestException("AcceptanceType must be ACCEPT or REJECT.")
-        proposal = self._proposals[ticket.match_id or ""]
-        now = self.clock.now()
-        for player_id in PlayerIds:
-            proposal.acceptance[player_id] = AcceptanceType == "ACCEPT"
-        tickets = self._proposal_tickets(proposal)
-        fields = self._team_fields(proposal)
-        for player_id, accepted in proposal.acceptance.items():
-            fields.setdefault(player_id, {})["accepted"] = accepted
-        self._emit(
-            "AcceptMatch",
-            ticket.configuration_arn,
-            now,
-            tickets,
-            {"matchId": proposal.match_id},
-            fields,
-        )
-        if AcceptanceType == "REJECT":
-            self._drop_proposal(proposal, now, acceptance="Rejected", cancel=set(PlayerIds))
-        elif all(proposal.acceptance.get(p) for p in self._must_accept(proposal)):
-            self._emit(
-                "AcceptMatchCompleted",
-                ticket.configuration_arn,
-                now,
-                tickets,
-                {"acceptance": "Accepted", "matchId": proposal.match_id},
-                self._team_fields(proposal),
-            )
-            self._confirm(proposal, now)
-        return {}
-
-    def _must_accept(self, proposal: Proposal) -> list[str]:
-        """Players whose acceptance the match waits for: all but a backfilled session's."""
-        return [
-            p
-            for t in self._proposal_tickets(proposal)
-            if t.ticket_id != proposal.backfill_ticket_id
-            for p in t.player_ids()
-        ]
-
-    def _acceptance_timed_out(self, match_id: str, at: float) -> None:
-        proposal = self._proposals.get(match_id)
-        if proposal is None or not proposal.pending:
-            return
-        silent = {p for p in self._must_accept(proposal) if not proposal.acceptance.get(p)}
-        self._drop_proposal(proposal, at, acceptance="TimedOut", cancel=silent)
-
-    def _drop_proposal(
-        self, proposal: Proposal, at: float, *, acceptance: str, cancel: set[str]
-    ) -> None:
-        """The match is dropped: tickets with a player in ``cancel`` are CANCELLED, the
-        rest (all accepted or not yet answered) go back to SEARCHING."""
-        proposal.pending = False
-        del self._proposals[proposal.match_id]
-        tickets = [t for t in self._proposal_tickets(proposal) if t.match_id == proposal.match_id]
-        waiting = [t for t in tickets if t.status == "REQUIRES_ACCEPTANCE"]
-        if waiting:
-            self._emit(
-                "AcceptMatchCompleted",
-                waiting[0].configuration_arn,
-                at,
-                waiting,
-                {"acceptance": acceptance, "matchId": proposal.match_id},
-                self._team_fields(proposal),
-            )
-        for ticket in waiting:
-            ticket.match_id = None
-            if cancel & set(ticket.player_ids()):
-                message = (
-                    "A player rejected the proposed match."
-                    if acceptance == "Rejected"
-                    else "A player did not accept the proposed match in time."
-                )
-                self._finish(ticket, "CANCELLED", at, reason="CANCELLED", message=message)
-            else:
-                self._start_searching(ticket, at, reason="PROPOSED_MATCH_FAILED")
-
-    # --------------------------------------------------------------- placement
-
-    def _place(self, match_id: str, at: float) -> None:
-        """The queue found a game session for the match (or the backfilled one took it)."""
-        proposal = self._proposals.get(match_id)
-        if proposal is None:
-            return
-        tickets = [
-            t
-            for t in self._proposal_tickets(proposal)
-            if t.status == "PLACING" and t.match_id == match_id
-        ]
-        if not tickets:
-            del self._proposals[match_id]
-            return
-        if proposal.backfill_ticket_id is not None:
-            session = self._sessions.get(tickets[0].game_session_arn or "")
-            if session is None:  # STANDALONE backfill: nothing to place
-                self._succeed(proposal, at, None)
-                return
-            if session.status != "ACTIVE" or session.player_count + len(proposal.teams) > (
-                session.max_players
-            ):
-                self._fail(proposal, at, "The game session can no longer take the players.")
-                return
-        else:
-            fleet = self._queue_fleet(proposal.configuration_name)
-            if fleet is None:
-                self._fail(proposal, at, "No fleet of the game session queue can host the match.")
-                return
-            session = self._matched_session(fleet, proposal, at)
-        self._join(session, proposal)
-        self._succeed(proposal, at, session)
-
-    def _queue_fleet(self, configuration_name: str) -> Fleet | None:
-        """The first fleet (or alias's fleet) among the configuration's queues' destinations."""
-        configuration = self._configurations.get(configuration_name)
-        for arn in configuration.data["GameSessionQueueArns"] if configuration else []:
-            queue = self._queues.get(arn.rsplit("/", 1)[-1])
-            for destination in queue.data.get("Destinations", []) if queue else []:
-                target = str(destination.get("DestinationArn", "")).rsplit("/", 1)[-1]
-                fleet_id = self._aliases[target][1] if target in self._aliases else target
-                if fleet_id in self._fleets:
-                    return self._fleets[fleet_id]
-        return None
-
-    def _matched_session(self, fleet: Fleet, proposal: Proposal, at: float) -> GameSession:
-        configuration = self._configurations[proposal.configuration_name]
-        rules = self._rules_of(configuration) or _NO_RULES
-        session = self._add_session(
-            fleet, None, rules.max_players, session_id=f"gsess-{self._uuid()}"
-        )
-        session.configuration_name = configuration.data["Name"]
-        session.configuration_arn = configuration.data["ConfigurationArn"]
-        session.match_id = proposal.match_id
-        session.teams = rules.team_names
-        session.backfill_mode = configuration.data["BackfillMode"]
-        session.auto_backfill = session.backfill_mode == "AUTOMATIC"
-        return session
-
-    def _join(self, session: GameSession, proposal: Proposal) -> None:
-        """The proposal's new players join ``session``; MatchmakerData follows."""
-        configuration = self._configurations.get(proposal.configuration_name)
-        rules = (self._rules_of(configuration) if configuration else None) or _NO_RULES
-        for ticket in self._proposal_tickets(proposal):
-            if ticket.ticket_id == proposal.backfill_ticket_id:
-                continue
-            for raw in ticket.players:
-                seen = player_from_request(raw, rules)
-                session.players.append(
-                    Player(
-                        player_id=seen.player_id,
-                        team=proposal.teams.get(seen.player_id, ""),
-                        attributes=tuple(
-                            (a.name, a.type, seen.attributes.get(a.name)) for a in rules.attributes
-                        ),
-                    )
-                )
-                session.player_count += 1
-        session.set_auto_ticket(session.auto_ticket_id)  # MatchmakerData is rebuilt
-
-    def _succeed(self, proposal: Proposal, at: float, session: GameSession | None) -> None:
-        self._proposals.pop(proposal.match_id, None)
-        tickets = [t for t in self._proposal_tickets(proposal) if t.status in ACTIVE_STATUSES]
-        fields = self._team_fields(proposal)
-        matched: list[Json] = []
-        if session is not None:
-            for player_id in proposal.teams:
-                fields[player_id]["playerSessionId"] = f"psess-{self._uuid()}"
-                matched.append(
-                    {"PlayerId": player_id, "PlayerSessionId": fields[player_id]["playerSessionId"]}
-                )
-        info: Json = {}
-        if session is not None:
-            described = session.describe()
-            info = {
-                "gameSessionArn": session.arn,
-                "ipAddress": described["IpAddress"],
-                "port": described["Port"],
-            }
-        for ticket in tickets:
-            if session is not None:
-                own = set(ticket.player_ids())
-                ticket.connection_info = {
-                    "GameSessionArn": session.arn,
-                    "IpAddress": info["ipAddress"],
-                    "DnsName": described["DnsName"],
-                    "Port": info["port"],
-                    "MatchedPlayerSessions": [m for m in matched if m["PlayerId"] in own],
-                }
-        if tickets:
-            players = [
-                {"playerId": p, **fields.get(p, {})} for t in tickets for p in t.player_ids()
-            ]
-            self._emit(
-                "MatchmakingSucceeded",
-                tickets[0].configuration_arn,
-                at,
-                tickets,
-                {"matchId": proposal.match_id, "gameSessionInfo": {**info, "players": players}},
-                fields,
-            )
-        for ticket in tickets:
-            self._set_status(ticket, "COMPLETED", at, None, None)
-        backfill = self._tickets.get(proposal.backfill_ticket_id or "")
-        if backfill is not None and session is not None:
-            self._after_backfill(backfill, session, at)
-        elif session is not None:
-            self._maybe_auto_backfill(session, at)
-
-    def _after_backfill(self, ticket: Ticket, session: GameSession, at: float) -> None:
-        """The backfill ticket is done; automatic backfill goes on while the session has room."""
-        if session.backfill_ticket_id == ticket.ticket_id:
-            session.backfill_ticket_id = None
-        if self.settings.auto_backfill_regenerate:
-            self._maybe_auto_backfill(session, at)
-
-    def _fail(self, proposal: Proposal, at: float, message: str) -> None:
-        self._proposals.pop(proposal.match_id, None)
-        for ticket in self._proposal_tickets(proposal):
-            if ticket.status == "PLACING":
-                self._finish(ticket, "FAILED", at, reason="UNEXPECTED_ERROR", message=message)
 
     # ----------------------------------------------------------------- tickets
 
@@ -831,15 +475,3 @@ class TicketOperations(ResourceOperations):
             )
         tickets = (self._tickets.get(ticket_id) for ticket_id in dict.fromkeys(TicketIds))
         return {"TicketList": [t.describe() for t in tickets if t is not None]}
-
-
-_NO_RULES = RuleSet(None, (), (), (), (), {})
-
-
-def _candidate(ticket: Ticket, rules: RuleSet) -> Candidate:
-    players = tuple(player_from_request(p, rules) for p in ticket.players)
-    if ticket.backfill:  # a backfill ticket's own players are already placed
-        players = tuple(
-            MatchPlayer(p.player_id, p.attributes, p.latencies, p.team) for p in players
-        )
-    return Candidate(ticket.ticket_id, ticket.start_time, players)

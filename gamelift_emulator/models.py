@@ -2,7 +2,8 @@
 
 ``GameLiftBackend`` stacks the layers, each in a module with one job:
 :mod:`resources` (rule sets, configurations, queues, fleets, aliases, game sessions, tags),
-:mod:`matchmaking` (the ticket lifecycle), :mod:`control_ops` (seeding and forcing states
+:mod:`matchmaking` (the ticket lifecycle), :mod:`matches` (matching, acceptance,
+placement, backfill), :mod:`control_ops` (seeding and forcing states
 for the control API). ``BackendStore`` holds every backend, the clock and the settings
 (:mod:`settings`), which it validates, applies and resets.
 """
