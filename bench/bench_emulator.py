@@ -43,17 +43,16 @@ import boto3
 import botocore.config
 
 from gamelift_emulator import Emulator, EmulatorControl
+from gamelift_emulator.launcher import ROOT, launched
+from testkit.seeding import seed_configuration
 
-ROOT = Path(__file__).resolve().parent.parent
-RULE_SET = (ROOT / "rulesets" / "two_teams.json").read_text()
-EMULATOR_COMMAND = [sys.executable, "-m", "gamelift_emulator", "--port", "0"]
 BARE_COMMAND = [sys.executable, "-m", "bench.bare_responder"]
 
 
 @contextlib.contextmanager
-def served(command: list[str]) -> Iterator[tuple[str, int]]:
-    """Run ``command`` (a server printing its URL first); yield (URL, pid)."""
-    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+def bare_responder() -> Iterator[tuple[str, int]]:
+    """Run the baseline (it prints its URL first); yield (URL, pid)."""
+    process = subprocess.Popen(BARE_COMMAND, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         yield process.stdout.readline().strip(), process.pid
@@ -73,8 +72,8 @@ def emulator_url(in_process: bool) -> Iterator[str]:
         with Emulator() as emulator:
             yield emulator.endpoint_url
         return
-    with served(EMULATOR_COMMAND) as (url, _):
-        yield url
+    with launched() as running:
+        yield running.endpoint_url
 
 
 def client(url: str) -> Any:
@@ -91,13 +90,8 @@ def client(url: str) -> Any:
 
 def seed_tickets(gamelift: Any, count: int) -> list[str]:
     """A STANDALONE configuration and ``count`` searching tickets."""
-    gamelift.create_matchmaking_rule_set(Name="bench", RuleSetBody=RULE_SET)
-    gamelift.create_matchmaking_configuration(
-        Name="bench",
-        RequestTimeoutSeconds=43200,
-        AcceptanceRequired=False,
-        RuleSetName="bench",
-        FlexMatchMode="STANDALONE",
+    seed_configuration(
+        gamelift, "bench", timeout_seconds=43200, rule_set="bench", flex_match_mode="STANDALONE"
     )
     players = [{"PlayerId": "p", "PlayerAttributes": {"skill": {"N": 10}}}]
     return [
@@ -160,7 +154,8 @@ def slow_call_seconds(url: str, connections: int) -> float:
 
 def run(calls: int, rounds: int, mode: str) -> dict[str, Any]:
     """Alternate rounds of the emulator and the baseline; return every figure."""
-    with served(EMULATOR_COMMAND) as (url, pid), served(BARE_COMMAND) as (bare_url, bare_pid):
+    with launched() as running, bare_responder() as (bare_url, bare_pid):
+        url, pid = running.endpoint_url, running.pid
         emulator, bare = client(url), client(bare_url)
         if mode == "seeded":
             ids = seed_tickets(emulator, calls * rounds)
@@ -218,8 +213,8 @@ def main() -> None:
         f"bare responder {statistics.median(result['bare_cpu']):.0f} us"
     )
     if args.slow_connections:
-        with served(EMULATOR_COMMAND) as (url, _):
-            seconds = slow_call_seconds(url, args.slow_connections)
+        with launched() as running:
+            seconds = slow_call_seconds(running.endpoint_url, args.slow_connections)
         print(
             f"with {args.slow_connections} idle or half-sent connections open: "
             f"one boto3 call answered in {seconds * 1000:.0f} ms"

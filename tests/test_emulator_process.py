@@ -6,16 +6,18 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from emulator_helpers import PLAYERS, seed_configuration
+from emulator_helpers import PLAYERS
 
 from gamelift_emulator import Emulator, EmulatorControl
+from gamelift_emulator.launcher import launch
+from testkit.aws_env import isolated_environ
+from testkit.seeding import seed_configuration
 
 ROOT = Path(__file__).resolve().parent.parent
 AWS_CLI = ROOT / ".venv-awscli" / "bin" / "aws"
@@ -24,20 +26,13 @@ AWS_CLI = ROOT / ".venv-awscli" / "bin" / "aws"
 @pytest.fixture
 def emulator_process() -> Iterator[tuple[subprocess.Popen[str], str]]:
     """``python -m gamelift_emulator --port 0`` and the URL it printed first."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gamelift_emulator", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    running = launch()
     try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        yield process, url
+        yield running.process, running.endpoint_url
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
+        if running.process.poll() is None:
+            running.process.kill()
+        running.stop()
 
 
 def test_module_prints_url_first_and_exits_zero_on_sigterm(
@@ -68,15 +63,7 @@ def test_aws_cli_is_a_second_real_client(
     ticket_id = gamelift.start_matchmaking(ConfigurationName="cfg", Players=PLAYERS)[
         "MatchmakingTicket"
     ]["TicketId"]
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(tmp_path / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
-    }
+    env = isolated_environ({"PATH": os.environ.get("PATH", "")}, HOME=str(tmp_path))
 
     def aws(*args: str) -> subprocess.CompletedProcess[str]:
         command = [str(AWS_CLI), "gamelift", *args, "--endpoint-url", emulator.endpoint_url]
