@@ -25,6 +25,11 @@ class EmulatorSettings:
     queued_ms: float = 50.0  # QUEUED -> SEARCHING
     retention_s: float = 300.0  # how long final tickets stay visible to DescribeMatchmaking
     auto_backfill_regenerate: bool = True  # a new automatic ticket after one ends unmatched
+    # CreateGameSession: ACTIVATING for this long, then ACTIVE (0: ACTIVE at once, so a
+    # session is usable right away, as the provider's tests and the demo expect).
+    session_activation_ms: float = 0.0
+    # TerminateGameSession: TERMINATING for this long, then TERMINATED (0: at once).
+    session_termination_ms: float = 0.0
 
 
 def validated_changes(changes: Mapping[str, object]) -> dict[str, object]:
