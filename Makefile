@@ -16,7 +16,16 @@ $(AWSCLI_VENV)/.installed: requirements-awscli.txt
 	$(AWSCLI_VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-awscli.txt
 	touch $@
 
-setup: $(VENV)/.installed $(AWSCLI_VENV)/.installed
+# The AWS SDK for JavaScript v3, a third real client of the emulator (clients/js, pinned in
+# its package-lock.json); skipped, and its test with it, where node/npm are not installed.
+JS_CLIENT := clients/js
+
+$(JS_CLIENT)/node_modules/.installed: $(JS_CLIENT)/package.json $(JS_CLIENT)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix $(JS_CLIENT) --no-audit --no-fund --silent && touch $@; \
+	else echo "npm not found: skipping the JS SDK client (its test is skipped)"; fi
+
+setup: $(VENV)/.installed $(AWSCLI_VENV)/.installed $(JS_CLIENT)/node_modules/.installed
 
 lint: setup
 	$(BIN)/ruff check .
@@ -58,4 +67,4 @@ down: $(VENV)/.installed
 	$(BIN)/python scripts/demo.py down $(DEMO_FLAGS)
 
 clean:
-	rm -rf $(VENV) $(AWSCLI_VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(AWSCLI_VENV) $(JS_CLIENT)/node_modules .mypy_cache .ruff_cache .pytest_cache

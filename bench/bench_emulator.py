@@ -1,14 +1,25 @@
-"""How many sequential StopMatchmaking calls per second one boto3 client gets.
+"""The emulator's calls/s, as a ratio to a bare standard-library keep-alive responder.
 
-The emulator must never be the bottleneck of a benchmark: the target is at least 800
-calls/s on a 2-core machine, one client, loopback, keep-alive. The emulator runs as
-``python -m gamelift_emulator`` in its own process (as in CI and the demo), so client
-and server do not share a GIL; ``--in-process`` runs it in this process instead.
+One boto3 client configuration, sequential StopMatchmaking calls on loopback keep-alive,
+against two servers in their own processes, in alternating rounds of the same run:
 
-    python -m bench.bench_emulator [--calls 2000] [--mode seeded|unknown] [--in-process]
+* the emulator (``python -m gamelift_emulator``): SigV4 verified, input validated
+  against botocore's model, the state machine run (real tickets, started beforehand,
+  each stopped once: 200 ``{}``);
+* the baseline (``python -m bench.bare_responder``): ``http.server`` answering
+  ``200 {}`` to anything, doing none of that work.
 
-``seeded`` stops real tickets (started beforehand, 200 ``{}``); ``unknown`` stops
-IDs the emulator never saw (NotFoundException).
+The ratio (median over rounds of emulator calls/s / baseline calls/s) is the figure:
+at least 1.0 means the emulator is never the bottleneck of a benchmark. Absolute
+calls/s depend on the machine and its load; the ratio much less. Also printed: each
+server's CPU time per call (from /proc), and, with ``--slow-connections N``, how long
+one boto3 call took while N idle or half-sent connections were open.
+
+    python -m bench.bench_emulator [--calls 2000] [--rounds 3] [--slow-connections 1000]
+        [--mode seeded|unknown] [--in-process]
+
+``unknown`` stops IDs the emulator never saw (NotFoundException); ``--in-process``
+runs the emulator in this process (no ratio then: it would share the client's GIL).
 """
 
 from __future__ import annotations
@@ -16,16 +27,43 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import os
+import resource
+import signal
+import socket
+import statistics
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import boto3
 import botocore.config
 
 from gamelift_emulator import Emulator, EmulatorControl
-from gamelift_emulator.launcher import launched
+from gamelift_emulator.launcher import ROOT, launched
 from testkit.seeding import RULE_SET_BODY, seed_configuration
+
+BARE_COMMAND = [sys.executable, "-m", "bench.bare_responder"]
+
+
+@contextlib.contextmanager
+def bare_responder() -> Iterator[tuple[str, int]]:
+    """Run the baseline (it prints its URL first); yield (URL, pid)."""
+    process = subprocess.Popen(BARE_COMMAND, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    try:
+        assert process.stdout is not None
+        yield process.stdout.readline().strip(), process.pid
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 @contextlib.contextmanager
@@ -80,38 +118,123 @@ def seed_tickets(gamelift: Any, count: int) -> list[str]:
     ]
 
 
-def run(calls: int, mode: str, in_process: bool) -> float:
-    """Measure and return calls/s."""
-    with emulator_url(in_process) as url:
+def cpu_seconds(pid: int | None) -> float:
+    """CPU time (user + system) of process ``pid`` so far; 0 where /proc is missing."""
+    stat = Path(f"/proc/{pid}/stat")
+    if pid is None or not stat.exists():
+        return 0.0
+    fields = stat.read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def timed_stops(gamelift: Any, ids: list[str], pid: int | None) -> tuple[float, float]:
+    """Stop every ticket in ``ids``: (calls/s, server CPU microseconds per call)."""
+    cpu_before = cpu_seconds(pid)
+    started = time.perf_counter()
+    for ticket_id in ids:
+        with contextlib.suppress(gamelift.exceptions.NotFoundException):
+            gamelift.stop_matchmaking(TicketId=ticket_id)
+    elapsed = time.perf_counter() - started
+    return len(ids) / elapsed, (cpu_seconds(pid) - cpu_before) / len(ids) * 1e6
+
+
+def slow_call_seconds(url: str, connections: int) -> float:
+    """Seconds one boto3 call takes while ``connections`` slow connections are open.
+
+    Half of them send nothing, half send a request's head and stop.
+    """
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = connections + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, hard), hard))
+    parts = urlsplit(url)
+    address = (parts.hostname or "127.0.0.1", parts.port or 80)
+    head = b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"
+    sockets = []
+    try:
+        for index in range(connections):
+            sock = socket.create_connection(address, timeout=30)
+            if index % 2:
+                sock.sendall(head)
+            sockets.append(sock)
+        control = EmulatorControl(url)
+        control.health()  # every connection accepted before the clock starts
         gamelift = client(url)
-        if mode == "seeded":
-            ids = seed_tickets(gamelift, calls)
-        else:
-            ids = [f"unknown-{i}" for i in range(calls)]
-        gamelift.describe_matchmaking(TicketIds=["warm-up"])
         started = time.perf_counter()
-        for ticket_id in ids:
-            with contextlib.suppress(gamelift.exceptions.NotFoundException):
-                gamelift.stop_matchmaking(TicketId=ticket_id)
-        elapsed = time.perf_counter() - started
-        counted = EmulatorControl(url).calls().get("StopMatchmaking", 0)
-        assert counted == calls, f"emulator counted {counted} calls, sent {calls}"
-    return calls / elapsed
+        gamelift.describe_matchmaking(TicketIds=["slow-connections"])
+        return time.perf_counter() - started
+    finally:
+        for sock in sockets:
+            sock.close()
+
+
+def run(calls: int, rounds: int, mode: str) -> dict[str, Any]:
+    """Alternate rounds of the emulator and the baseline; return every figure."""
+    with launched() as running, bare_responder() as (bare_url, bare_pid):
+        url, pid = running.endpoint_url, running.pid
+        emulator, bare = client(url), client(bare_url)
+        if mode == "seeded":
+            ids = seed_tickets(emulator, calls * rounds)
+        else:
+            ids = [f"unknown-{i}" for i in range(calls * rounds)]
+        for gamelift in (emulator, bare):
+            gamelift.describe_matchmaking(TicketIds=["warm-up"])
+        before = EmulatorControl(url).calls().get("StopMatchmaking", 0)
+        figures: dict[str, list[float]] = {"emulator": [], "bare": [], "cpu": [], "bare_cpu": []}
+        for index in range(rounds):
+            batch = ids[index * calls : (index + 1) * calls]
+            rate, cpu = timed_stops(emulator, batch, pid)
+            bare_rate, bare_cpu = timed_stops(bare, batch, bare_pid)
+            figures["emulator"].append(rate)
+            figures["bare"].append(bare_rate)
+            figures["cpu"].append(cpu)
+            figures["bare_cpu"].append(bare_cpu)
+        counted = EmulatorControl(url).calls().get("StopMatchmaking", 0) - before
+        assert counted == calls * rounds, f"emulator counted {counted}, sent {calls * rounds}"
+    ratios = [e / b for e, b in zip(figures["emulator"], figures["bare"], strict=True)]
+    return {**figures, "ratios": ratios, "ratio": statistics.median(ratios)}
 
 
 def main() -> None:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=2000)
+    parser.add_argument("--calls", type=int, default=2000, help="calls per round and server")
+    parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--mode", choices=["seeded", "unknown"], default="seeded")
+    parser.add_argument("--slow-connections", type=int, default=0, metavar="N")
     parser.add_argument("--in-process", action="store_true")
     args = parser.parse_args()
-    rate = run(args.calls, args.mode, args.in_process)
-    where = "in-process" if args.in_process else "subprocess"
+    if args.in_process:
+        with emulator_url(in_process=True) as url:
+            gamelift = client(url)
+            ids = seed_tickets(gamelift, args.calls) if args.mode == "seeded" else []
+            ids = ids or [f"unknown-{i}" for i in range(args.calls)]
+            rate, _ = timed_stops(gamelift, ids, None)
+        print(
+            f"StopMatchmaking ({args.mode}, in-process emulator): {args.calls} sequential calls, "
+            f"{rate:.0f} calls/s"
+        )
+        return
+    result = run(args.calls, args.rounds, args.mode)
+    emulator_rate = statistics.median(result["emulator"])
     print(
-        f"StopMatchmaking ({args.mode}, {where} emulator): {args.calls} sequential calls, "
-        f"{rate:.0f} calls/s"
+        f"StopMatchmaking ({args.mode}, emulator in its own process): {args.calls} sequential "
+        f"calls, {emulator_rate:.0f} calls/s (median of {args.rounds} rounds)"
     )
+    print(f"bare responder, same client, same run: {statistics.median(result['bare']):.0f} calls/s")
+    rounds = ", ".join(f"{r:.2f}" for r in result["ratios"])
+    print(f"ratio emulator / bare responder: {result['ratio']:.2f} (rounds: {rounds})")
+    print(
+        f"server CPU per call: emulator {statistics.median(result['cpu']):.0f} us, "
+        f"bare responder {statistics.median(result['bare_cpu']):.0f} us"
+    )
+    if args.slow_connections:
+        with launched() as running:
+            seconds = slow_call_seconds(running.endpoint_url, args.slow_connections)
+        print(
+            f"with {args.slow_connections} idle or half-sent connections open: "
+            f"one boto3 call answered in {seconds * 1000:.0f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -3,8 +3,9 @@
 A backend is built in layers, each in a module of its own, each a subclass of the one
 below: :mod:`resources` (rule sets, configurations, queues, fleets, aliases, game sessions,
 tags), :mod:`matchmaking` (the ticket lifecycle), :mod:`matches` (matching, acceptance,
-placement, backfill), :mod:`control_ops` (seeding and forcing states for the control API). ``models.GameLiftBackend`` is the top layer. A lower layer
-reaches up only through the hooks it declares (e.g. ``_session_ended``).
+placement, backfill), :mod:`control_ops` (seeding and forcing states for the control API).
+``models.GameLiftBackend`` is the top layer. A lower layer reaches up only through the
+hooks it declares (e.g. ``_session_ended``).
 """
 
 from __future__ import annotations

@@ -29,7 +29,13 @@ class ControlOperations(MatchOperations):
         if fleet_id in self._fleets:
             raise ConflictException(f"Fleet {fleet_id} already exists.")
         remote = [loc for loc in dict.fromkeys(locations or []) if loc != self.region]
-        fleet = Fleet(fleet_id, self._arn("fleet", fleet_id), [self.region, *remote])
+        fleet = Fleet(
+            fleet_id,
+            self._arn("fleet", fleet_id),
+            [self.region, *remote],
+            creation_time=self.clock.now(),
+            seq=self._next_seq(),
+        )
         self._fleets[fleet_id] = fleet
         return {"fleet_id": fleet.fleet_id, "fleet_arn": fleet.fleet_arn}
 
@@ -43,19 +49,17 @@ class ControlOperations(MatchOperations):
             if session is not None:
                 self._end_session(session, now)
                 del self._sessions[session.arn]
-        self._aliases = {a: v for a, v in self._aliases.items() if v[1] != fleet.fleet_id}
+        self._aliases = {a: v for a, v in self._aliases.items() if v.fleet_id != fleet.fleet_id}
+        self._tags.pop(fleet.fleet_arn, None)
         del self._fleets[fleet.fleet_id]
 
     @locked
     def seed_alias(self, fleet_id: str, alias_id: str | None = None) -> Json:
         """An alias routing to ``fleet_id`` (alias ARNs carry no account)."""
         fleet = self._fleet(fleet_id)
-        alias_id = alias_id or f"alias-{uuid.uuid4()}"
-        if alias_id in self._aliases:
-            raise ConflictException(f"Alias {alias_id} already exists.")
-        arn = self._arn("alias", alias_id, account=False)
-        self._aliases[alias_id] = (arn, fleet.fleet_id)
-        return {"alias_id": alias_id, "alias_arn": arn}
+        routing = {"Type": "SIMPLE", "FleetId": fleet.fleet_id}
+        alias = self._add_alias(alias_id or fleet.fleet_id, routing, alias_id=alias_id)
+        return {"alias_id": alias.alias_id, "alias_arn": alias.data["AliasArn"]}
 
     @locked
     def seed_game_session(

@@ -19,6 +19,7 @@ Tree (HTTP status in brackets)::
     ├── InvalidGameSessionStatusException[400] game session not in a usable status
     ├── IdempotentParameterMismatchException [400]
     ├── FleetCapacityExceededException   [400]
+    ├── GameSessionFullException         [400] no open player slot
     ├── TerminalRoutingStrategyException [400]
     ├── TaggingFailedException           [400]
     ├── InternalServiceException         [500] (faults)
@@ -43,6 +44,7 @@ __all__ = [
     "ConflictException",
     "FleetCapacityExceededException",
     "GameLiftError",
+    "GameSessionFullException",
     "IdempotentParameterMismatchException",
     "IncompleteSignatureException",
     "InternalServiceException",
@@ -140,6 +142,10 @@ class TaggingFailedException(GameLiftError):
     code = "TaggingFailedException"
 
 
+class GameSessionFullException(GameLiftError):
+    code = "GameSessionFullException"
+
+
 class InternalServiceException(GameLiftError):
     code = "InternalServiceException"
     status = 500
@@ -193,6 +199,7 @@ ERRORS_BY_CODE: dict[str, type[GameLiftError]] = {
         InvalidGameSessionStatusException,
         IdempotentParameterMismatchException,
         FleetCapacityExceededException,
+        GameSessionFullException,
         TerminalRoutingStrategyException,
         TaggingFailedException,
         InternalServiceException,

@@ -164,7 +164,26 @@ class FaultInjector:
         self.configure({})
 
     def before_call(self, operation: str) -> None:
-        """Delay, throttle or fail ``operation`` as configured.
+        """Delay (by sleeping), throttle or fail ``operation`` as configured.
+
+        Raises:
+            ThrottlingException: the operation's token bucket is empty.
+            GameLiftError: the call is drawn to fail (one of ``error_codes``).
+        """
+        delay = self.latency(operation)
+        if delay:
+            self._sleep(delay)
+        self.after_latency(operation)
+
+    def latency(self, operation: str) -> float:
+        """Seconds ``operation`` waits before it is answered (the server awaits them)."""
+        config = self._config
+        if config.operations and operation not in config.operations:
+            return 0.0
+        return config.latency_ms / 1000.0
+
+    def after_latency(self, operation: str) -> None:
+        """Throttle or fail ``operation`` as configured (``before_call`` without the wait).
 
         Raises:
             ThrottlingException: the operation's token bucket is empty.
@@ -173,8 +192,6 @@ class FaultInjector:
         config = self._config
         if config.operations and operation not in config.operations:
             return
-        if config.latency_ms:
-            self._sleep(config.latency_ms / 1000.0)
         with self._lock:
             if config is not self._config:  # reconfigured while we slept
                 return

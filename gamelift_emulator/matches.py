@@ -21,7 +21,7 @@ from .exceptions import InvalidRequestException
 from .matching import Backfill, Candidate, Match, MatchPlayer, find_matches, player_from_request
 from .matchmaking import ACTIVE_STATUSES, Ticket, TicketOperations
 from .players import Player
-from .resources import Fleet, GameSession, NamedResource
+from .resources import Fleet, GameSession, NamedResource, PlayerSession
 from .rulesets import RuleSet
 from .settings import EmulatorSettings
 
@@ -295,8 +295,7 @@ class MatchOperations(TicketOperations):
                 self._fail(proposal, at, "No fleet of the game session queue can host the match.")
                 return
             session = self._matched_session(fleet, proposal, at)
-        self._join(session, proposal)
-        self._succeed(proposal, at, session)
+        self._succeed(proposal, at, session, self._join(session, proposal, at))
 
     def _queue_fleet(self, configuration_name: str) -> Fleet | None:
         """The first fleet (or alias's fleet) among the configuration's queues' destinations."""
@@ -305,8 +304,9 @@ class MatchOperations(TicketOperations):
             queue = self._queues.get(arn.rsplit("/", 1)[-1])
             for destination in queue.data.get("Destinations", []) if queue else []:
                 target = str(destination.get("DestinationArn", "")).rsplit("/", 1)[-1]
-                fleet_id = self._aliases[target][1] if target in self._aliases else target
-                if fleet_id in self._fleets:
+                alias = self._aliases.get(target)
+                fleet_id = alias.fleet_id if alias is not None else target
+                if fleet_id is not None and fleet_id in self._fleets:
                     return self._fleets[fleet_id]
         return None
 
@@ -324,10 +324,12 @@ class MatchOperations(TicketOperations):
         session.auto_backfill = session.backfill_mode == "AUTOMATIC"
         return session
 
-    def _join(self, session: GameSession, proposal: Proposal) -> None:
-        """The proposal's new players join ``session``; MatchmakerData follows."""
+    def _join(self, session: GameSession, proposal: Proposal, at: float) -> dict[str, str]:
+        """The proposal's new players join ``session`` (a player session each, RESERVED);
+        MatchmakerData follows. Returns player ID -> player session ID."""
         configuration = self._configurations.get(proposal.configuration_name)
         rules = (self._rules_of(configuration) if configuration else None) or _NO_RULES
+        joined: dict[str, str] = {}
         for ticket in self._proposal_tickets(proposal):
             if ticket.ticket_id == proposal.backfill_ticket_id:
                 continue
@@ -343,19 +345,33 @@ class MatchOperations(TicketOperations):
                     )
                 )
                 session.player_count += 1
+                reserved = PlayerSession(
+                    seq=self._next_seq(),
+                    player_session_id=f"psess-{self._uuid()}",
+                    player_id=seen.player_id,
+                    session=session,
+                    creation_time=at,
+                    player_data=None,
+                )
+                self._player_sessions[reserved.player_session_id] = reserved
+                joined[seen.player_id] = reserved.player_session_id
         session.set_auto_ticket(session.auto_ticket_id)  # MatchmakerData is rebuilt
+        return joined
 
-    def _succeed(self, proposal: Proposal, at: float, session: GameSession | None) -> None:
+    def _succeed(
+        self,
+        proposal: Proposal,
+        at: float,
+        session: GameSession | None,
+        player_sessions: dict[str, str] | None = None,
+    ) -> None:
         self._proposals.pop(proposal.match_id, None)
         tickets = [t for t in self._proposal_tickets(proposal) if t.status in ACTIVE_STATUSES]
         fields = self._team_fields(proposal)
         matched: list[Json] = []
-        if session is not None:
-            for player_id in proposal.teams:
-                fields[player_id]["playerSessionId"] = f"psess-{self._uuid()}"
-                matched.append(
-                    {"PlayerId": player_id, "PlayerSessionId": fields[player_id]["playerSessionId"]}
-                )
+        for player_id, player_session_id in (player_sessions or {}).items():
+            fields.setdefault(player_id, {})["playerSessionId"] = player_session_id
+            matched.append({"PlayerId": player_id, "PlayerSessionId": player_session_id})
         info: Json = {}
         if session is not None:
             described = session.describe()

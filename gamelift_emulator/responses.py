@@ -20,6 +20,7 @@ so a client never sees a dropped connection.
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
 import threading
@@ -47,21 +48,40 @@ OPERATIONS: Mapping[str, str] = {
     operation: xform_name(operation)
     for operation in (
         "AcceptMatch",
+        "CreateAlias",
         "CreateGameSession",
         "CreateGameSessionQueue",
         "CreateMatchmakingConfiguration",
         "CreateMatchmakingRuleSet",
+        "CreatePlayerSession",
+        "CreatePlayerSessions",
+        "DeleteAlias",
         "DeleteGameSessionQueue",
         "DeleteMatchmakingConfiguration",
         "DeleteMatchmakingRuleSet",
+        "DescribeAlias",
+        "DescribeFleetAttributes",
+        "DescribeGameSessionDetails",
         "DescribeGameSessionQueues",
         "DescribeGameSessions",
         "DescribeMatchmaking",
         "DescribeMatchmakingConfigurations",
         "DescribeMatchmakingRuleSets",
+        "DescribePlayerSessions",
+        "ListAliases",
+        "ListFleets",
+        "ListTagsForResource",
+        "ResolveAlias",
+        "SearchGameSessions",
         "StartMatchBackfill",
         "StartMatchmaking",
         "StopMatchmaking",
+        "TagResource",
+        "TerminateGameSession",
+        "UntagResource",
+        "UpdateAlias",
+        "UpdateGameSession",
+        "UpdateGameSessionQueue",
         "UpdateMatchmakingConfiguration",
         "ValidateMatchmakingRuleSet",
     )
@@ -70,6 +90,9 @@ _EXPECTED = (
     "This GameLift emulator speaks the awsJson1.1 protocol only: POST / with "
     "'X-Amz-Target: GameLift.<Operation>' and 'Content-Type: application/x-amz-json-1.1'"
 )
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"))
 
 
 @dataclass
@@ -82,6 +105,15 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+@dataclass
+class Pending:
+    """An answer that is due after ``delay`` seconds (injected latency): the server
+    waits without blocking, then calls ``resume`` for the answer."""
+
+    delay: float
+    resume: Callable[[], Response | Pending]
+
+
 class UnsupportedProtocolError(GameLiftError):
     """The request is in a protocol the emulator does not speak (e.g. RPC v2 CBOR)."""
 
@@ -89,14 +121,24 @@ class UnsupportedProtocolError(GameLiftError):
     status = 415
 
 
+_REQUEST_IDS = itertools.count(uuid.uuid4().int >> 64)
+_REQUEST_ID_PREFIX = str(uuid.uuid4())[:18]
+
+
 def new_request_id() -> str:
-    """A request id shaped like AWS's (a UUID)."""
-    return str(uuid.uuid4())
+    """A request id shaped like AWS's (a UUID): unique in this process, cheap to make
+    (a random prefix per process and a counter; every call makes one)."""
+    return _format_request_id(next(_REQUEST_IDS))
+
+
+def _format_request_id(number: int) -> str:
+    tail = f"{number & 0xFFFFFFFFFFFFFFFF:016x}"
+    return f"{_REQUEST_ID_PREFIX}-{tail[:4]}-{tail[4:]}"
 
 
 def json_response(status: int, payload: object, request_id: str) -> Response:
     """A JSON answer carrying the request id."""
-    body = json.dumps(payload, separators=(",", ":")).encode()
+    body = _ENCODER.encode(payload).encode()
     return Response(status, body, headers={"x-amzn-RequestId": request_id})
 
 
@@ -151,31 +193,34 @@ class GameLiftResponder:
         with self._calls_lock:
             self._calls.clear()
 
-    def handle(self, method: str, path: str, headers: Headers, body: bytes) -> Response:
-        """Answer one request; never raises."""
+    def handle(self, method: str, path: str, headers: Headers, body: bytes) -> Response | Pending:
+        """Answer one request, or say how long to wait for the answer; never raises."""
         request_id = new_request_id()
-        try:
-            return self._handle(method, path, headers, body, request_id)
-        except GameLiftError as error:
-            return error_response(error, request_id)
-        except Exception:
-            log.exception("internal failure, request id %s", request_id)
-            return internal_failure(request_id)
+        answer = _guarded(lambda: self._handle(method, path, headers, body, request_id), request_id)
+        if isinstance(answer, Pending):
+            resume = answer.resume
+            return Pending(answer.delay, lambda: _guarded(resume, request_id))
+        return answer
 
     def _handle(
         self, method: str, path: str, headers: Headers, body: bytes, request_id: str
-    ) -> Response:
+    ) -> Response | Pending:
         self._check_protocol(method, path, headers)
         identity = self._verifier.verify(method, path, headers, body)
         operation = self._operation(headers.get("X-Amz-Target") or "")
         with self._calls_lock:
             self._calls[operation] += 1
         params = _parse_body(body)
-        self._faults.before_call(operation)
-        params = self._validator.validate(operation, params)
-        backend = self._backend_for(identity.account_id, identity.region)
-        result = getattr(backend, self._methods[operation])(**params)
-        return json_response(200, result if result is not None else {}, request_id)
+
+        def call() -> Response:
+            self._faults.after_latency(operation)
+            valid = self._validator.validate(operation, params)
+            backend = self._backend_for(identity.account_id, identity.region)
+            result = getattr(backend, self._methods[operation])(**valid)
+            return json_response(200, result if result is not None else {}, request_id)
+
+        delay = self._faults.latency(operation)
+        return Pending(delay, call) if delay > 0 else call()
 
     @staticmethod
     def _check_protocol(method: str, path: str, headers: Headers) -> None:
@@ -200,6 +245,17 @@ class GameLiftResponder:
         if prefix + "." != TARGET_PREFIX or operation not in self._methods:
             raise UnknownOperationException()
         return operation
+
+
+def _guarded(answer: Callable[[], Response | Pending], request_id: str) -> Response | Pending:
+    """``answer()``, with errors turned into answers: GameLift's own, or InternalFailure."""
+    try:
+        return answer()
+    except GameLiftError as error:
+        return error_response(error, request_id)
+    except Exception:
+        log.exception("internal failure, request id %s", request_id)
+        return internal_failure(request_id)
 
 
 def _reject_constant(name: str) -> object:

@@ -28,6 +28,11 @@ class EmulatorSettings:
     match_delay_ms: float = 500.0  # SEARCHING -> a match the rules allow (matching pass)
     placement_ms: float = 200.0  # PLACING -> COMPLETED with a game session
     seed: float = 0.0  # match, game session and event IDs of backends created after it
+    # CreateGameSession: ACTIVATING for this long, then ACTIVE (0: ACTIVE at once, so a
+    # session is usable right away, as the provider's tests and the demo expect).
+    session_activation_ms: float = 0.0
+    # TerminateGameSession: TERMINATING for this long, then TERMINATED (0: at once).
+    session_termination_ms: float = 0.0
 
 
 def validated_changes(changes: Mapping[str, object]) -> dict[str, object]:

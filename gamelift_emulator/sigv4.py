@@ -86,6 +86,8 @@ class SigV4Verifier:
         self.credentials = dict(credentials or DEFAULT_CREDENTIALS)
         self.max_skew_seconds = max_skew_seconds
         self._signing_keys: dict[tuple[str, str, str], bytes] = {}
+        self._identities: dict[tuple[str, str], Identity] = {}
+        self._last_date: tuple[str, float] = ("", 0.0)  # X-Amz-Date parsed last
 
     @property
     def default_account_id(self) -> str:
@@ -142,9 +144,27 @@ class SigV4Verifier:
             ) from None
         if not hmac.compare_digest(expected, match["signature"].lower()):
             raise InvalidSignatureException()
-        return Identity(access_key=access_key, account_id=account_id, region=region)
+        identity = self._identities.get((access_key, region))
+        if identity is None:
+            if len(self._identities) >= _SIGNING_KEYS_MAX:
+                self._identities.clear()
+            identity = Identity(access_key=access_key, account_id=account_id, region=region)
+            self._identities[(access_key, region)] = identity
+        return identity
 
     def _check_skew(self, amz_date: str) -> None:
+        last, signed_at = self._last_date
+        if amz_date != last:  # clients sign many calls within one second
+            signed_at = self._parse_date(amz_date)
+            self._last_date = (amz_date, signed_at)
+        if abs(time.time() - signed_at) > self.max_skew_seconds:
+            raise InvalidSignatureException(
+                f"Signature expired: {amz_date} is now earlier or later than the "
+                "emulator's clock allows (15 min)."
+            )
+
+    @staticmethod
+    def _parse_date(amz_date: str) -> float:
         match = _DATE_RE.match(amz_date)
         try:
             if match is None:
@@ -157,11 +177,7 @@ class SigV4Verifier:
             raise IncompleteSignatureException(
                 f"Date must be in ISO-8601 'basic format'. Got '{amz_date}'."
             ) from None
-        if abs(time.time() - signed_at) > self.max_skew_seconds:
-            raise InvalidSignatureException(
-                f"Signature expired: {amz_date} is now earlier or later than the "
-                "emulator's clock allows (15 min)."
-            )
+        return signed_at
 
     def _signature(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime
 import http.client
 import json
+import resource
 import select
 import socket
 import threading
@@ -468,14 +469,15 @@ def test_garbage_signed_headers_are_auth_errors(
         (b"POST /" + b"a" * 70_000 + b" HTTP/1.1\r\n\r\n", 414),
         (b"POST / HTTP/1.1\r\nX-Big: " + b"a" * 70_000 + b"\r\n\r\n", 431),
         (b"POST / HTTP/1.1\r\n" + b"X-H: 1\r\n" * 101 + b"\r\n", 431),
-        (b"BREW / HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 415),
+        # llhttp (uvicorn's parser) refuses these three while parsing: 400, not 415.
+        (b"BREW / HTTP/1.1\r\nContent-Length: 0\r\n\r\n", 400),
         (b"POST / HTTP/1.1\r\nContent-Length: abc\r\n\r\n", 400),
         (b"POST / HTTP/1.1\r\nContent-Length: -1\r\n\r\n", 400),
         (b"POST / HTTP/1.1\r\nContent-Length: 1_0\r\n\r\n", 400),
         (b"POST / HTTP/1.1\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\n{}", 400),
         (b"POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n", 501),
-        (b"POST / HTTP/1.1\r\nContent-Length: 0\r\nNo colon here\r\n\r\n", 415),
-        (b"POST\x00 /\x00 HTTP/1.1\r\n\r\n", 415),
+        (b"POST / HTTP/1.1\r\nContent-Length: 0\r\nNo colon here\r\n\r\n", 400),
+        (b"POST\x00 /\x00 HTTP/1.1\r\n\r\n", 400),
     ],
 )
 def test_malformed_http_gets_aws_shaped_errors(
@@ -509,12 +511,13 @@ def test_oversize_body_gets_413_and_the_connection_stays_usable(
 def test_huge_declared_length_gets_413_and_a_close(
     emulator: Emulator, connect: Callable[..., Raw]
 ) -> None:
-    """A Content-Length of a terabyte (or 40 digits) answers 413 at once and closes."""
-    for length in ("1000000000000", "9" * 40):
+    """A Content-Length of a terabyte answers 413 (40 digits, 400) at once and closes."""
+    # 40 digits overflow llhttp's 64-bit length: refused while parsing, as a bad request.
+    for length, status in (("1000000000000", 413), ("9" * 40, 400)):
         connection = connect(emulator.port)
         connection.send(signed_request(emulator.port, b"", content_length=length))
         answer = connection.answer()
-        aws_error(answer, 413, "RequestEntityTooLargeException")
+        aws_error(answer, status)
         assert answer.headers["connection"] == "close"
         assert connection.closed_by_server()
     assert_serving(emulator)
@@ -636,25 +639,42 @@ def test_trickling_client_is_cut_off_at_the_deadline(
     assert_serving(emulator)
 
 
-def test_many_idle_connections_do_not_starve_a_real_client(
+SLOW_CONNECTIONS = 1000
+
+
+@pytest.fixture
+def many_descriptors() -> Iterator[None]:
+    """Room for SLOW_CONNECTIONS sockets on both ends (the soft fd limit is often 1,024)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 4 * SLOW_CONNECTIONS
+    if hard != resource.RLIM_INFINITY and hard < wanted:
+        pytest.skip(f"the hard limit of open files ({hard}) is below {wanted}")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (max(soft, wanted), hard))
+    yield
+    resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
+
+
+def test_a_thousand_slow_connections_do_not_starve_a_real_client(
+    many_descriptors: None,
     make_emulator: Callable[..., Emulator],
     make_gamelift: Callable[..., Any],
     connect: Callable[..., Raw],
 ) -> None:
-    """200 idle connections, then boto3 is answered promptly; threads stay bounded."""
-    threads_before = threading.active_count()
+    """With 1,000 idle or half-sent connections open, boto3 is answered and no thread is added."""
     emulator = make_emulator()
-    idle = [connect(emulator.port) for _ in range(200)]
-    gamelift = make_gamelift(emulator.endpoint_url)
+    threads_before = threading.active_count()
+    half = signed_request(emulator.port, b'{"TicketIds": ["a"]}')[:-10]
+    slow = [connect(emulator.port, timeout=60) for _ in range(SLOW_CONNECTIONS)]
+    for connection in slow[::2]:
+        connection.send(half)  # and never the rest; the others send nothing
+    deadline = time.monotonic() + 60  # hang guard: accepting them takes far less
+    while emulator.connection_count() < SLOW_CONNECTIONS:  # no event to await: poll
+        assert time.monotonic() < deadline, f"{emulator.connection_count()} accepted"
+        time.sleep(0.01)
+    gamelift = make_gamelift(emulator.endpoint_url)  # read timeout: the hang guard
     assert gamelift.describe_matchmaking(TicketIds=["a"])["TicketList"] == []
-    assert emulator.connection_count() <= 128
-    bound = threads_before + 1 + 128  # the accept loop, one thread per admitted connection
-    deadline = time.monotonic() + 60.0  # a hang guard: threads end within milliseconds
-    while threading.active_count() > bound and time.monotonic() < deadline:
-        time.sleep(0.01)  # evicted connections' threads are ending; no event to await
-    assert threading.active_count() <= bound
-    readable, _, _ = select.select([c.sock for c in idle], [], [], 0.5)  # closed: EOF waits
-    assert len(readable) == 201 - 128  # the idle ones nearest their deadline made room
+    assert emulator.connection_count() >= SLOW_CONNECTIONS  # none was evicted to make room
+    assert threading.active_count() == threads_before  # one event loop serves them all
 
 
 def test_connection_cap_refuses_with_503_when_none_is_idle(

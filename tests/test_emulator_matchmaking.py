@@ -185,6 +185,10 @@ def test_eight_players_on_4v4_are_placed_on_a_fleet_of_the_queue(world: World) -
     assert [m["PlayerId"] for m in info["MatchedPlayerSessions"]] == ["p3"]
     assert info["MatchedPlayerSessions"][0]["PlayerSessionId"].startswith("psess-")
     assert session["CurrentPlayerSessionCount"] == 8
+    reserved = world.gamelift.describe_player_sessions(GameSessionId=session["GameSessionId"])
+    by_player = {p["PlayerId"]: p["PlayerSessionId"] for p in reserved["PlayerSessions"]}
+    assert by_player["p3"] == info["MatchedPlayerSessions"][0]["PlayerSessionId"]
+    assert len(by_player) == 8
     data = json.loads(session["MatchmakerData"])
     assert sorted(len(team["players"]) for team in data["teams"]) == [4, 4]
     succeeded = world.control.events(configuration="cfg")[-1]

@@ -1,0 +1,367 @@
+"""uvicorn's httptools protocol with the emulator's bounds on slow and broken clients.
+
+uvicorn parses HTTP/1.1 (llhttp through httptools), runs the ASGI app and keeps
+connections alive; this subclass adds only what a public emulator endpoint needs and
+uvicorn leaves out, through the hooks uvicorn's ``Config(http=<protocol class>)`` offers:
+
+* a deadline: a request (line, headers, body) must arrive whole within
+  ``socket_timeout`` of the connection becoming idle, however slowly it trickles;
+  past it the connection is closed, with 408 ``RequestTimeoutException`` if part of a
+  request had arrived, silently if nothing had (an idle keep-alive connection);
+* a cap on open connections (past it a newcomer is answered 503 at once and closed),
+  on the request line (414), and on the header block (431);
+* ``TCP_NODELAY`` on every connection, so a keep-alive answer is never held by Nagle,
+  and each answer written in one piece (uvicorn writes a response's head and body
+  separately; two sends cost a second wake-up of the client per call);
+* every error of the HTTP layer answered AWS-shaped (``{"__type", "message"}`` with
+  ``x-amzn-RequestId``) instead of uvicorn's plain text.
+
+Idle and half-sent connections cost a socket and a few objects on one event loop, no
+thread, so thousands of them never starve a real client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import http
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, ClassVar, cast
+
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
+
+from gamelift_emulator.responses import Response, json_response, new_request_id
+
+MAX_REQUEST_LINE = 65536
+MAX_HEAD_BYTES = 65536
+MAX_HEADERS = 100
+TIMEOUT_MESSAGE = "The client did not send the whole request in time."
+# Codes for answers of the HTTP layer, shaped as AWS's front end's.
+HTTP_ERROR_CODES = {
+    400: "BadRequestException",
+    408: "RequestTimeoutException",
+    413: "RequestEntityTooLargeException",
+    414: "RequestURITooLongException",
+    431: "RequestHeaderFieldsTooLargeException",
+    501: "NotImplementedException",
+    503: "ServiceUnavailableException",
+    505: "HTTPVersionNotSupportedException",
+}
+_REASONS = {
+    400: "Bad Request",
+    408: "Request Timeout",
+    413: "Content Too Large",
+    414: "URI Too Long",
+    431: "Request Header Fields Too Large",
+    501: "Not Implemented",
+    503: "Service Unavailable",
+    505: "HTTP Version Not Supported",
+}
+
+
+# The hot path (see BoundedProtocol): request headers and body in, the answer out, or
+# None when the request must take the ASGI path after all.
+FastHandler = Callable[[list[tuple[bytes, bytes]], bytes], Response | None]
+FAST_BODY_MAX = 64 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """The bounds one emulator puts on its connections, and its hot-path handler."""
+
+    socket_timeout: float
+    max_connections: int
+    fast_handler: FastHandler | None = None
+
+
+def _reason(status: int) -> str:
+    try:
+        return http.HTTPStatus(status).phrase
+    except ValueError:
+        return ""
+
+
+class _HeadError(Exception):
+    """A request head the emulator refuses: answered with ``status`` and closed."""
+
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+def error_answer(status: int, message: str, code: str | None = None) -> Response:
+    """An AWS-shaped answer of the HTTP layer."""
+    code = code or HTTP_ERROR_CODES.get(status, "BadRequestException")
+    return json_response(status, {"__type": code, "message": message}, new_request_id())
+
+
+def raw_bytes(
+    response: Response, *, close: bool, extra: list[tuple[bytes, bytes]] | None = None
+) -> bytes:
+    """``response`` as bytes on the wire, written in one piece (``extra``: uvicorn's
+    default headers, the date)."""
+    lines = [
+        f"HTTP/1.1 {response.status} {_REASONS.get(response.status) or _reason(response.status)}",
+        f"content-type: {response.content_type}",
+        f"content-length: {len(response.body)}",
+        *(f"{name}: {value}" for name, value in response.headers.items()),
+        *(f"{name.decode('latin-1')}: {value.decode('latin-1')}" for name, value in extra or ()),
+    ]
+    if close:
+        lines.append("connection: close")
+    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + response.body
+
+
+class _CoalescingTransport:
+    """A transport whose writes of one loop step leave as one ``send``.
+
+    Flushed when a response completes (``flush``), when closed, or at the latest on the
+    loop's next step (an interim ``100 Continue``). Everything else is the transport's.
+    """
+
+    def __init__(self, transport: asyncio.Transport, loop: asyncio.AbstractEventLoop) -> None:
+        self._transport = transport
+        self._loop = loop
+        self._buffer: list[bytes] = []
+
+    def write(self, data: bytes) -> None:
+        if not self._buffer:
+            self._loop.call_soon(self.flush)
+        self._buffer.append(data)
+
+    def flush(self) -> None:
+        if self._buffer:
+            data = b"".join(self._buffer)
+            self._buffer.clear()
+            if not self._transport.is_closing():
+                self._transport.write(data)
+
+    def close(self) -> None:
+        self.flush()
+        self._transport.close()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)
+
+
+class BoundedProtocol(HttpToolsProtocol):
+    """One connection, as uvicorn serves it, within the emulator's ``limits``.
+
+    The hot path: a plain GameLift call (``POST /``, HTTP/1.1, a ``Content-Length`` body of
+    at most 64 KiB, nothing else under way on the connection) is answered from the
+    parser's completion callback by ``limits.fast_handler``, in one write, without an
+    ASGI task; uvicorn still parses it and keeps the connection. Every other request,
+    and any the handler declines, takes uvicorn's ASGI path.
+    """
+
+    limits: ClassVar[Limits]
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._deadline: asyncio.TimerHandle | None = None
+        self._begun = False  # part of a request has arrived (else the connection is idle)
+        self._head_bytes = 0
+        self._url_bytes = 0
+        self._header_count = 0
+        self._head_size = 0
+        self._head_done = False
+        self._body_done = False
+        self._fast_body: bytearray | None = None  # set while a hot-path request is read
+        self._refusal: _HeadError | None = None
+        self._deferred: _HeadError | None = None  # refused after the answers before it
+
+    # ---- connection ----------------------------------------------------------------
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        """Admit the connection (TCP_NODELAY, a deadline) or answer 503 and close."""
+        full = len(self.connections) >= self.limits.max_connections
+        self._coalescing = _CoalescingTransport(transport, self.loop)
+        super().connection_made(cast(asyncio.Transport, self._coalescing))
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        if full:
+            message = "Too many connections to the emulator."
+            self._write_and_close(error_answer(503, message))
+            return
+        self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        """Feed uvicorn's parser, counting the request's head against its cap."""
+        self._begun = True
+        if not self._head_done:
+            self._head_bytes += len(data)
+        super().data_received(data)
+        if not self._head_done and self._head_bytes > MAX_HEAD_BYTES and not self._closing():
+            self._refuse(_HeadError(431, "The request head is too large."))
+
+    # ---- parser callbacks ----------------------------------------------------------
+
+    def on_message_begin(self) -> None:
+        super().on_message_begin()
+        self._begun = True
+        self._head_bytes = self._url_bytes = self._header_count = self._head_size = 0
+        self._head_done = self._body_done = False
+        if self._deadline is None:
+            self._arm()
+
+    def on_url(self, url: bytes) -> None:
+        self._url_bytes += len(url)
+        if self._url_bytes > MAX_REQUEST_LINE:
+            raise self._remember(_HeadError(414, "Request line too long."))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._header_count += 1
+        self._head_size += len(name) + len(value)
+        if self._header_count > MAX_HEADERS:
+            raise self._remember(_HeadError(431, "Too many headers."))
+        if self._head_size > MAX_HEAD_BYTES:
+            raise self._remember(_HeadError(431, "The request head is too large."))
+        lowered = name.lower()
+        if lowered == b"transfer-encoding" and value.strip().lower() != b"chunked":
+            encoding = value.decode("latin-1")
+            raise self._remember(
+                _HeadError(501, f"Transfer-Encoding {encoding!r} is not supported.")
+            )
+        super().on_header(name, value)
+
+    def on_headers_complete(self) -> None:
+        self._head_done = True
+        version = self.parser.get_http_version()
+        if version not in ("1.0", "1.1"):
+            raise self._remember(_HeadError(505, f"HTTP version {version} is not supported."))
+        if self._takes_fast_path(version):
+            self._fast_body = bytearray()
+            return
+        super().on_headers_complete()
+
+    def _takes_fast_path(self, version: str) -> bool:
+        if self.limits.fast_handler is None or version != "1.1" or self.url != b"/":
+            return False
+        if self.expect_100_continue or not self.cycle_done() or self.pipeline:
+            return False
+        if self.parser.get_method() != b"POST" or not self.parser.should_keep_alive():
+            return False
+        length = None
+        for name, value in self.headers:
+            if name == b"content-length":
+                if length is not None or not value.isdigit():
+                    return False
+                length = int(value)
+            elif name == b"transfer-encoding":
+                return False
+        return length is not None and length <= FAST_BODY_MAX
+
+    def on_body(self, body: bytes) -> None:
+        if self._fast_body is not None:
+            self._fast_body += body
+        else:
+            super().on_body(body)
+
+    def on_message_complete(self) -> None:
+        self._disarm()  # the whole request arrived in time; the work itself is not timed
+        self._begun = False
+        self._body_done = True
+        if self._fast_body is None:
+            super().on_message_complete()
+            return
+        body, self._fast_body = bytes(self._fast_body), None
+        handler = self.limits.fast_handler
+        answer = handler(self.headers, body) if handler is not None else None
+        if answer is None:  # declined: uvicorn's path after all, body already in hand
+            super().on_headers_complete()
+            super().on_body(body)
+            super().on_message_complete()
+            return
+        date = self.server_state.default_headers
+        self.transport.write(raw_bytes(answer, close=False, extra=date))
+        self._coalescing.flush()
+        self.server_state.total_requests += 1
+        if not self.transport.is_closing() and self._deadline is None:
+            self._arm()
+
+    def on_response_complete(self) -> None:
+        self._coalescing.flush()  # the whole answer, head and body, in one send
+        super().on_response_complete()
+        self._unset_keepalive_if_required()  # our deadline covers idle connections too
+        if self._deferred is not None and self.cycle_done() and not self.pipeline:
+            self._refuse(self._deferred)
+        elif not self.transport.is_closing() and self._deadline is None:
+            self._arm()
+
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to a request it cannot parse, AWS-shaped, with our status.
+
+        Requests that arrived before the broken one are answered first, in order.
+        """
+        refusal = self._refusal or _HeadError(400, f"Malformed HTTP request: {msg}")
+        if self._head_done and not self._body_done:  # the request being read is the broken one
+            self._abandon_cycle()
+            self._refuse(refusal)
+        elif self.cycle_done() and not self.pipeline:
+            self._refuse(refusal)
+        else:
+            self._deferred = refusal
+            self.flow.pause_reading()
+
+    def cycle_done(self) -> bool:
+        """True when no request is being answered on this connection."""
+        return self.cycle is None or self.cycle.response_complete
+
+    # ---- helpers -------------------------------------------------------------------
+
+    def _remember(self, error: _HeadError) -> _HeadError:
+        self._refusal = error
+        return error
+
+    def _refuse(self, error: _HeadError) -> None:
+        self._write_and_close(error_answer(error.status, error.message))
+
+    def _write_and_close(self, response: Response) -> None:
+        self._disarm()
+        if not self._closing():
+            self.transport.write(raw_bytes(response, close=True))
+            self.transport.close()
+
+    def _closing(self) -> bool:
+        return self.transport is None or self.transport.is_closing()
+
+    def _arm(self) -> None:
+        self._disarm()
+        self._deadline = self.loop.call_later(self.limits.socket_timeout, self._expire)
+
+    def _disarm(self) -> None:
+        if self._deadline is not None:
+            self._deadline.cancel()
+            self._deadline = None
+
+    def _expire(self) -> None:
+        """The deadline passed: 408 if a request had begun, else close silently."""
+        self._deadline = None
+        if self._closing():
+            return
+        if not self._begun:
+            self.transport.close()
+            return
+        self._abandon_cycle()
+        self._write_and_close(error_answer(408, TIMEOUT_MESSAGE))
+
+    def _abandon_cycle(self) -> None:
+        """The app waiting for the rest of this request's body stops there."""
+        if self.cycle is not None and not self.cycle.response_complete:
+            self.cycle.disconnected = True
+            self.cycle.message_event.set()
+
+
+def protocol_class(limits: Limits) -> type[BoundedProtocol]:
+    """A protocol class bound to one emulator's ``limits`` (uvicorn instantiates it)."""
+    return type("EmulatorProtocol", (BoundedProtocol,), {"limits": limits})
