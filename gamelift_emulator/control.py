@@ -16,8 +16,9 @@ Routes (**contract**: acceptance checks use the first eight)::
                                                   "region"?, "location"?}
                                                  -> GameSession + "auto_backfill_ticket_id"
     POST   /_emulator/tickets/<ticket_id>/status {"status": "PLACING" | ...}
-    POST   /_emulator/settings                   any of stop_delay_ms, queued_ms,
-                                                 retention_s, auto_backfill_regenerate
+    POST   /_emulator/settings                   any field of ``settings.EmulatorSettings``
+                                                 (stop_delay_ms, queued_ms, match_delay_ms,
+                                                 placement_ms, retention_s, seed, ...)
     POST   /_emulator/faults                     see ``faults``; empty body clears
     GET    /_emulator/calls                      {"<Operation>": count} since reset
     GET    /_emulator/tickets                    [ticket, ...] with GameLift's names

@@ -188,7 +188,12 @@ class MatchOperations(TicketOperations):
             )
         if AcceptanceType not in ("ACCEPT", "REJECT"):
             raise InvalidRequestException("AcceptanceType must be ACCEPT or REJECT.")
-        proposal = self._proposals[ticket.match_id or ""]
+        proposal = self._proposals.get(ticket.match_id or "")
+        if proposal is None or not proposal.pending:
+            raise InvalidRequestException(
+                f"Matchmaking ticket {TicketId} has no proposed match waiting for acceptance "
+                "(its status was set through the control API)."
+            )
         now = self.clock.now()
         for player_id in PlayerIds:
             proposal.acceptance[player_id] = AcceptanceType == "ACCEPT"

@@ -328,6 +328,15 @@ def test_acceptance_timeout_cancels_the_silent_ticket(world: World) -> None:
     assert completed[-1]["detail"]["acceptance"] == "TimedOut"
 
 
+def test_accept_match_on_a_forced_status_is_refused(world: World) -> None:
+    """A ticket put in REQUIRES_ACCEPTANCE through the control API has no match to accept."""
+    world.configuration(DUEL, acceptance=True)
+    world.start("a", ("alice", 10))
+    world.control.set_ticket_status("a", "REQUIRES_ACCEPTANCE")
+    with pytest.raises(world.gamelift.exceptions.InvalidRequestException, match="no proposed"):
+        world.gamelift.accept_match(TicketId="a", PlayerIds=["alice"], AcceptanceType="ACCEPT")
+
+
 def test_stopping_a_ticket_waiting_for_acceptance_releases_the_others(world: World) -> None:
     """StopMatchmaking in REQUIRES_ACCEPTANCE cancels it; the rest of the match searches again."""
     world.configuration(DUEL, acceptance=True)
