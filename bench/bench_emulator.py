@@ -9,13 +9,14 @@ against two servers in their own processes, in alternating rounds of the same ru
 * the baseline (``python -m bench.bare_responder``): ``http.server`` answering
   ``200 {}`` to anything, doing none of that work.
 
-The ratio (median over rounds of emulator calls/s / baseline calls/s) is the figure:
+Short rounds alternate so that both servers see the same load of a shared machine. The
+ratio (median over rounds of emulator calls/s / baseline calls/s) is the figure:
 at least 1.0 means the emulator is never the bottleneck of a benchmark. Absolute
 calls/s depend on the machine and its load; the ratio much less. Also printed: each
 server's CPU time per call (from /proc), and, with ``--slow-connections N``, how long
 one boto3 call took while N idle or half-sent connections were open.
 
-    python -m bench.bench_emulator [--calls 2000] [--rounds 3] [--slow-connections 1000]
+    python -m bench.bench_emulator [--calls 300] [--rounds 10] [--slow-connections 1000]
         [--mode seeded|unknown] [--in-process]
 
 ``unknown`` stops IDs the emulator never saw (NotFoundException); ``--in-process``
@@ -182,8 +183,8 @@ def run(calls: int, rounds: int, mode: str) -> dict[str, Any]:
 def main() -> None:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=2000, help="calls per round and server")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--calls", type=int, default=300, help="calls per round and server")
+    parser.add_argument("--rounds", type=int, default=10, help="alternating rounds")
     parser.add_argument("--mode", choices=["seeded", "unknown"], default="seeded")
     parser.add_argument("--slow-connections", type=int, default=0, metavar="N")
     parser.add_argument("--in-process", action="store_true")
