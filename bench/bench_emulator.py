@@ -17,7 +17,7 @@ server's CPU time per call (from /proc), and, with ``--slow-connections N``, how
 one boto3 call took while N idle or half-sent connections were open.
 
     python -m bench.bench_emulator [--calls 300] [--rounds 10] [--slow-connections 1000]
-        [--mode seeded|unknown] [--in-process]
+        [--mode seeded|unknown] [--in-process] [--pin-cpus]
 
 ``unknown`` stops IDs the emulator never saw (NotFoundException); ``--in-process``
 runs the emulator in this process (no ratio then: it would share the client's GIL).
@@ -153,10 +153,14 @@ def slow_call_seconds(url: str, connections: int) -> float:
             sock.close()
 
 
-def run(calls: int, rounds: int, mode: str) -> dict[str, Any]:
+def run(calls: int, rounds: int, mode: str, pin: bool = False) -> dict[str, Any]:
     """Alternate rounds of the emulator and the baseline; return every figure."""
     with launched() as running, bare_responder() as (bare_url, bare_pid):
         url, pid = running.endpoint_url, running.pid
+        if pin:  # the same for both servers: client on CPU 0, servers on CPU 1
+            os.sched_setaffinity(0, {0})
+            os.sched_setaffinity(pid, {1})
+            os.sched_setaffinity(bare_pid, {1})
         emulator, bare = client(url), client(bare_url)
         if mode == "seeded":
             ids = seed_tickets(emulator, calls * rounds)
@@ -188,6 +192,11 @@ def main() -> None:
     parser.add_argument("--mode", choices=["seeded", "unknown"], default="seeded")
     parser.add_argument("--slow-connections", type=int, default=0, metavar="N")
     parser.add_argument("--in-process", action="store_true")
+    parser.add_argument(
+        "--pin-cpus",
+        action="store_true",
+        help="client on CPU 0, both servers on CPU 1 (Linux; the default lets the OS place them)",
+    )
     args = parser.parse_args()
     if args.in_process:
         with emulator_url(in_process=True) as url:
@@ -200,7 +209,7 @@ def main() -> None:
             f"{rate:.0f} calls/s"
         )
         return
-    result = run(args.calls, args.rounds, args.mode)
+    result = run(args.calls, args.rounds, args.mode, pin=args.pin_cpus)
     emulator_rate = statistics.median(result["emulator"])
     print(
         f"StopMatchmaking ({args.mode}, emulator in its own process): {args.calls} sequential "

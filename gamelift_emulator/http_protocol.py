@@ -211,7 +211,10 @@ class BoundedProtocol(HttpToolsProtocol):
     # ---- parser callbacks ----------------------------------------------------------
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
+        """uvicorn's, but the ASGI scope is built only for a request that needs one."""
+        self.url = b""
+        self.expect_100_continue = False
+        self.headers = []
         self._begun = True
         self._head_bytes = self._url_bytes = self._header_count = self._head_size = 0
         self._head_done = self._body_done = False
@@ -250,6 +253,15 @@ class BoundedProtocol(HttpToolsProtocol):
         if self._takes_fast_path(version):
             self._fast_body = bytearray()
             return
+        self._asgi_headers_complete()
+
+    def _asgi_headers_complete(self) -> None:
+        """uvicorn's own path: its per-request scope (built as its on_message_begin does),
+        then its on_headers_complete."""
+        url, headers, expect = self.url, self.headers, self.expect_100_continue
+        super().on_message_begin()
+        self.url, self.expect_100_continue = url, expect
+        self.headers.extend(headers)
         super().on_headers_complete()
 
     def _takes_fast_path(self, version: str) -> bool:
@@ -286,7 +298,7 @@ class BoundedProtocol(HttpToolsProtocol):
         handler = self.limits.fast_handler
         answer = handler(self.headers, body) if handler is not None else None
         if answer is None:  # declined: uvicorn's path after all, body already in hand
-            super().on_headers_complete()
+            self._asgi_headers_complete()
             super().on_body(body)
             super().on_message_complete()
             return
