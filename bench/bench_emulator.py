@@ -9,14 +9,15 @@ against two servers in their own processes, in alternating rounds of the same ru
 * the baseline (``python -m bench.bare_responder``): ``http.server`` answering
   ``200 {}`` to anything, doing none of that work.
 
-The ratio (median over rounds of emulator calls/s / baseline calls/s) is the figure:
+Short rounds alternate so that both servers see the same load of a shared machine. The
+ratio (median over rounds of emulator calls/s / baseline calls/s) is the figure:
 at least 1.0 means the emulator is never the bottleneck of a benchmark. Absolute
 calls/s depend on the machine and its load; the ratio much less. Also printed: each
 server's CPU time per call (from /proc), and, with ``--slow-connections N``, how long
 one boto3 call took while N idle or half-sent connections were open.
 
-    python -m bench.bench_emulator [--calls 2000] [--rounds 3] [--slow-connections 1000]
-        [--mode seeded|unknown] [--in-process]
+    python -m bench.bench_emulator [--calls 300] [--rounds 10] [--slow-connections 1000]
+        [--mode seeded|unknown] [--in-process] [--pin-cpus]
 
 ``unknown`` stops IDs the emulator never saw (NotFoundException); ``--in-process``
 runs the emulator in this process (no ratio then: it would share the client's GIL).
@@ -168,10 +169,14 @@ def slow_call_seconds(url: str, connections: int) -> float:
             sock.close()
 
 
-def run(calls: int, rounds: int, mode: str) -> dict[str, Any]:
+def run(calls: int, rounds: int, mode: str, pin: bool = False) -> dict[str, Any]:
     """Alternate rounds of the emulator and the baseline; return every figure."""
     with launched() as running, bare_responder() as (bare_url, bare_pid):
         url, pid = running.endpoint_url, running.pid
+        if pin:  # the same for both servers: client on CPU 0, servers on CPU 1
+            os.sched_setaffinity(0, {0})
+            os.sched_setaffinity(pid, {1})
+            os.sched_setaffinity(bare_pid, {1})
         emulator, bare = client(url), client(bare_url)
         if mode == "seeded":
             ids = seed_tickets(emulator, calls * rounds)
@@ -198,11 +203,16 @@ def run(calls: int, rounds: int, mode: str) -> dict[str, Any]:
 def main() -> None:
     """Command line entry point."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", type=int, default=2000, help="calls per round and server")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--calls", type=int, default=300, help="calls per round and server")
+    parser.add_argument("--rounds", type=int, default=10, help="alternating rounds")
     parser.add_argument("--mode", choices=["seeded", "unknown"], default="seeded")
     parser.add_argument("--slow-connections", type=int, default=0, metavar="N")
     parser.add_argument("--in-process", action="store_true")
+    parser.add_argument(
+        "--pin-cpus",
+        action="store_true",
+        help="client on CPU 0, both servers on CPU 1 (Linux; the default lets the OS place them)",
+    )
     args = parser.parse_args()
     if args.in_process:
         with emulator_url(in_process=True) as url:
@@ -215,7 +225,7 @@ def main() -> None:
             f"{rate:.0f} calls/s"
         )
         return
-    result = run(args.calls, args.rounds, args.mode)
+    result = run(args.calls, args.rounds, args.mode, pin=args.pin_cpus)
     emulator_rate = statistics.median(result["emulator"])
     print(
         f"StopMatchmaking ({args.mode}, emulator in its own process): {args.calls} sequential "

@@ -132,6 +132,11 @@ class _CoalescingTransport:
             self._loop.call_soon(self.flush)
         self._buffer.append(data)
 
+    @property
+    def raw(self) -> asyncio.Transport:
+        """The transport itself."""
+        return self._transport
+
     def flush(self) -> None:
         if self._buffer:
             data = b"".join(self._buffer)
@@ -206,7 +211,10 @@ class BoundedProtocol(HttpToolsProtocol):
     # ---- parser callbacks ----------------------------------------------------------
 
     def on_message_begin(self) -> None:
-        super().on_message_begin()
+        """uvicorn's, but the ASGI scope is built only for a request that needs one."""
+        self.url = b""
+        self.expect_100_continue = False
+        self.headers = []
         self._begun = True
         self._head_bytes = self._url_bytes = self._header_count = self._head_size = 0
         self._head_done = self._body_done = False
@@ -220,19 +228,22 @@ class BoundedProtocol(HttpToolsProtocol):
         super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        self._header_count += 1
+        """uvicorn's header callback (lower-cased name, 100-continue) with the caps; inlined
+        rather than chained, because it runs about ten times per call."""
         self._head_size += len(name) + len(value)
-        if self._header_count > MAX_HEADERS:
+        if len(self.headers) >= MAX_HEADERS:
             raise self._remember(_HeadError(431, "Too many headers."))
         if self._head_size > MAX_HEAD_BYTES:
             raise self._remember(_HeadError(431, "The request head is too large."))
-        lowered = name.lower()
-        if lowered == b"transfer-encoding" and value.strip().lower() != b"chunked":
+        name = name.lower()
+        if name == b"transfer-encoding" and value.strip().lower() != b"chunked":
             encoding = value.decode("latin-1")
             raise self._remember(
                 _HeadError(501, f"Transfer-Encoding {encoding!r} is not supported.")
             )
-        super().on_header(name, value)
+        if name == b"expect" and value.lower() == b"100-continue":
+            self.expect_100_continue = True
+        self.headers.append((name, value))
 
     def on_headers_complete(self) -> None:
         self._head_done = True
@@ -242,6 +253,15 @@ class BoundedProtocol(HttpToolsProtocol):
         if self._takes_fast_path(version):
             self._fast_body = bytearray()
             return
+        self._asgi_headers_complete()
+
+    def _asgi_headers_complete(self) -> None:
+        """uvicorn's own path: its per-request scope (built as its on_message_begin does),
+        then its on_headers_complete."""
+        url, headers, expect = self.url, self.headers, self.expect_100_continue
+        super().on_message_begin()
+        self.url, self.expect_100_continue = url, expect
+        self.headers.extend(headers)
         super().on_headers_complete()
 
     def _takes_fast_path(self, version: str) -> bool:
@@ -278,13 +298,13 @@ class BoundedProtocol(HttpToolsProtocol):
         handler = self.limits.fast_handler
         answer = handler(self.headers, body) if handler is not None else None
         if answer is None:  # declined: uvicorn's path after all, body already in hand
-            super().on_headers_complete()
+            self._asgi_headers_complete()
             super().on_body(body)
             super().on_message_complete()
             return
         date = self.server_state.default_headers
-        self.transport.write(raw_bytes(answer, close=False, extra=date))
-        self._coalescing.flush()
+        self._coalescing.flush()  # nothing is pending; the answer goes out in one send
+        self._coalescing.raw.write(raw_bytes(answer, close=False, extra=date))
         self.server_state.total_requests += 1
         if not self.transport.is_closing() and self._deadline is None:
             self._arm()

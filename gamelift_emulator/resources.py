@@ -1010,9 +1010,9 @@ class ResourceOperations(BackendState):
         if GameProperties is not None:
             merged = {p["Key"]: p["Value"] for p in session.extra.get("GameProperties") or []}
             merged.update({p["Key"]: p["Value"] for p in GameProperties})
-            session.extra["GameProperties"] = [
-                {"Key": k, "Value": v} for k, v in merged.items() if v != ""
-            ]
+            # AWS: "adds new properties and modifies existing properties. There is no way
+            # to delete properties." (API_UpdateGameSession)
+            session.extra["GameProperties"] = [{"Key": k, "Value": v} for k, v in merged.items()]
         return {"GameSession": session.describe()}
 
     def _reserve(self, session: GameSession, players: list[tuple[str, str | None]]) -> list[Json]:

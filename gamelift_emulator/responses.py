@@ -138,7 +138,7 @@ def _format_request_id(number: int) -> str:
 
 def json_response(status: int, payload: object, request_id: str) -> Response:
     """A JSON answer carrying the request id."""
-    body = _ENCODER.encode(payload).encode()
+    body = b"{}" if payload == {} else _ENCODER.encode(payload).encode()
     return Response(status, body, headers={"x-amzn-RequestId": request_id})
 
 

@@ -65,18 +65,17 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class _Headers:
-    """Request headers, case-insensitive, first value wins (as ``http.client`` reads)."""
+    """Request headers, case-insensitive, first value wins (as ``http.client`` reads);
+    a value is decoded only when asked for."""
 
     __slots__ = ("_values",)
 
     def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
-        values: dict[str, str] = {}
-        for name, value in raw:
-            values.setdefault(name.decode("latin-1"), value.decode("latin-1"))
-        self._values = values
+        self._values = dict(reversed(raw))  # names are lower-case already (uvicorn)
 
     def get(self, name: str, /) -> str | None:
-        return self._values.get(name.lower())
+        value = self._values.get(name.lower().encode("latin-1"))
+        return None if value is None else value.decode("latin-1")
 
 
 class _DisconnectedError(Exception):

@@ -22,6 +22,7 @@ Raises (``gamelift_emulator.exceptions``, as AWS's awsJson services answer):
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import hmac
 import re
@@ -191,10 +192,10 @@ class SigV4Verifier:
         access_key: str,
         secret: str,
     ) -> str:
-        names = sorted({n for n in signed_headers.lower().split(";") if n})
-        if path != "/" or "host" not in names or not _UNSIGNED.isdisjoint(names):
+        names, joined, lean = _signed_names(signed_headers)
+        if path != "/" or not lean:
             return _botocore_signature(
-                method, path, headers, body, names, amz_date, region, access_key, secret
+                method, path, headers, body, list(names), amz_date, region, access_key, secret
             )
         values = {name: " ".join((headers.get(name) or "").split()) for name in names}
         payload_hash = hashlib.sha256(body).hexdigest()
@@ -209,7 +210,7 @@ class SigV4Verifier:
                 "/",
                 "",
                 "".join(f"{name}:{values[name]}\n" for name in names),
-                ";".join(names),
+                joined,
                 payload_hash,
             )
         )
@@ -219,7 +220,7 @@ class SigV4Verifier:
             + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
         )
         key = self._signing_key(secret, date, region)
-        return hmac.new(key, string_to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+        return hmac.digest(key, string_to_sign.encode("utf-8"), "sha256").hex()
 
     def _signing_key(self, secret: str, date: str, region: str) -> bytes:
         """The derived key of one secret, day and Region (computed once, then cached)."""
@@ -233,6 +234,15 @@ class SigV4Verifier:
             self._signing_keys.clear()
         self._signing_keys[(secret, date, region)] = key
         return key
+
+
+@functools.lru_cache(maxsize=64)
+def _signed_names(signed_headers: str) -> tuple[tuple[str, ...], str, bool]:
+    """The signed header names sorted, joined, and whether the lean path can take them
+    (a client signs the same list on every call, so this is computed once per list)."""
+    names = tuple(sorted({n for n in signed_headers.lower().split(";") if n}))
+    lean = "host" in names and _UNSIGNED.isdisjoint(names)
+    return names, ";".join(names), lean
 
 
 def _botocore_signature(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import botocore.session
@@ -65,3 +66,11 @@ def test_boto3_sees_unknown_operation_for_an_unserved_call(gamelift: Any) -> Non
 
 def _minimal_input(operation: str) -> dict[str, Any]:
     return {"CreateFleet": {"Name": "f"}, "DeleteFleet": {"FleetId": "fleet-1"}}[operation]
+
+
+def test_readme_states_the_served_operation_count() -> None:
+    """The README's count of served operations is the table's, and it names each one."""
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    assert f"serves **{len(OPERATIONS)} GameLift operations**" in readme
+    for operation in OPERATIONS:
+        assert operation in readme, operation

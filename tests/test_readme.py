@@ -55,6 +55,10 @@ EXERCISED_BY: dict[str, tuple[str, str]] = {
         "",
         "tests/test_emulator_process.py::test_module_prints_url_first_and_exits_zero_on_sigterm",
     ),
+    "python -m bench.bench_emulator": (
+        "",
+        "tests/test_readme.py::test_emulator_bench_prints_its_rate",
+    ),
     "python -m bench.bench_teardown": (
         "",
         "tests/test_bench_smoke.py::test_quick_bench_reports_every_row_and_target",
@@ -100,9 +104,11 @@ def test_ci_runs_exactly_the_test_command() -> None:
 
 @pytest.mark.timeout(120)
 def test_emulator_bench_prints_its_rate() -> None:
-    """`make bench-emulator`'s program runs against a real emulator and reports calls/s."""
+    """`make bench-emulator`'s program reports calls/s, the ratio to the bare responder, and
+    a call's time with slow connections open."""
+    command = [sys.executable, "-m", "bench.bench_emulator", "--calls", "50", "--rounds", "2"]
     result = subprocess.run(
-        [sys.executable, "-m", "bench.bench_emulator", "--calls", "50"],
+        [*command, "--slow-connections", "20"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -111,3 +117,5 @@ def test_emulator_bench_prints_its_rate() -> None:
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert re.search(r"50 sequential calls, \d+ calls/s", result.stdout)
+    assert re.search(r"ratio emulator / bare responder: \d+\.\d\d", result.stdout)
+    assert re.search(r"with 20 idle or half-sent connections open: .* \d+ ms", result.stdout)
