@@ -28,6 +28,7 @@ from .settings import EmulatorSettings
 __all__ = ["MatchOperations", "Proposal"]
 
 DEFAULT_ACCEPTANCE_TIMEOUT_S = 60.0
+MIN_PASS_SPACING_S = 0.1  # expansion re-passes never come closer than this
 
 
 @dataclass(eq=False)
@@ -51,6 +52,7 @@ class MatchOperations(TicketOperations):
     ) -> None:
         super().__init__(account_id, region, clock, settings)
         self._proposals: dict[str, Proposal] = {}
+        self._candidates: dict[str, tuple[RuleSet, Candidate]] = {}  # by ticket ID
 
     # ------------------------------------------------------------------- hooks
 
@@ -87,7 +89,7 @@ class MatchOperations(TicketOperations):
         ]
         if configuration is None or rules is None or not searching:
             return
-        waiting = [_candidate(t, rules) for t in searching if not t.backfill]
+        waiting = [self._candidate(t, rules) for t in searching if not t.backfill]
         backfills = [b for t in searching if t.backfill for b in self._backfill_of(t, rules)]
         for match in find_matches(rules, waiting, at, self._rng, backfills):
             self._propose(configuration, match, at)
@@ -99,8 +101,22 @@ class MatchOperations(TicketOperations):
             for wait in rules.expansion_times()
             if t.start_time + wait > at
         ]
-        if upcoming:
-            self._want_pass(configuration_name, min(upcoming))
+        if upcoming:  # one pass per match delay at most, however many tickets wait
+            spacing = max(self.settings.match_delay_ms / 1000.0, MIN_PASS_SPACING_S)
+            self._want_pass(configuration_name, max(min(upcoming), at + spacing))
+
+    def _candidate(self, ticket: Ticket, rules: RuleSet) -> Candidate:
+        """The ticket as the rules see it, made once per ticket and rule set."""
+        cached = self._candidates.get(ticket.ticket_id)
+        if cached is not None and cached[0] is rules:
+            return cached[1]
+        made = _candidate(ticket, rules)
+        self._candidates[ticket.ticket_id] = (rules, made)
+        return made
+
+    def _drop_ticket(self, ticket: Ticket) -> None:
+        super()._drop_ticket(ticket)
+        self._candidates.pop(ticket.ticket_id, None)
 
     def _backfill_of(self, ticket: Ticket, rules: RuleSet) -> list[Backfill]:
         session = self._sessions.get(ticket.game_session_arn or "")
@@ -108,7 +124,7 @@ class MatchOperations(TicketOperations):
             return []
         room = session.max_players - session.player_count if session is not None else None
         existing = tuple(player_from_request(p, rules) for p in ticket.players)
-        return [Backfill(_candidate(ticket, rules), existing, room)]
+        return [Backfill(self._candidate(ticket, rules), existing, room)]
 
     def _propose(self, configuration: NamedResource, match: Match, at: float) -> None:
         data = configuration.data

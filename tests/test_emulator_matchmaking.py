@@ -251,6 +251,11 @@ def test_a_player_in_a_newer_ticket_cancels_the_older_one(world: World) -> None:
     world.start("new", ("alice", 10))
     assert world.status("old", "new") == ["CANCELLED", "QUEUED"]
     assert "newer matchmaking request" in world.ticket("old")["StatusMessage"]
+    (cancelled,) = [
+        e["detail"] for e in world.control.events() if e["detail"]["type"] == "MatchmakingCancelled"
+    ]
+    assert cancelled["reason"] == "Cancelled"
+    assert [t["ticketId"] for t in cancelled["tickets"]] == ["old"]
 
 
 def test_same_seed_same_matches_and_events(
