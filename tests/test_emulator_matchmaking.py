@@ -237,6 +237,18 @@ def test_placement_fails_when_no_fleet_can_host(world: World) -> None:
     assert world.event_types()[-1] == "MatchmakingFailed"
 
 
+def test_a_queue_deleted_under_its_configuration_fails_the_placement(world: World) -> None:
+    """DeleteGameSessionQueue while a configuration uses it goes through; a match then FAILS."""
+    world.configuration(DUEL)
+    world.gamelift.delete_game_session_queue(Name="queue")
+    world.start("a", ("alice", 10))
+    world.start("b", ("bob", 10))
+    world.clock.advance(1.0)
+    assert world.status("a", "b") == ["FAILED", "FAILED"]
+    failed = world.control.events()[-1]["detail"]
+    assert (failed["type"], failed["reason"]) == ("MatchmakingFailed", "UNEXPECTED_ERROR")
+
+
 def test_at_most_ten_players_per_request(world: World) -> None:
     """StartMatchmaking with 11 players is refused, naming the limit."""
     world.configuration(FOUR_V_FOUR)
