@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 from guard_helpers import REGION, World, isolate_aws_env, make_world
 
-from gamelift_backfill import cli
+from gamelift_backfill import cli, translate
 from gamelift_backfill.core import clients
 from gamelift_backfill.core.clients import clear_client_cache
 from gamelift_emulator import Emulator, EmulatorControl
@@ -295,7 +295,9 @@ def test_throttling_after_retries_is_throttled(
 ) -> None:
     """GameLift still throttling after botocore's retries: THROTTLED, exit 4."""
     # Two attempts instead of the core's ten, whose backoff would take about a minute.
-    monkeypatch.setattr(cli, "gamelift_client", partial(clients.gamelift_client, max_attempts=2))
+    monkeypatch.setattr(
+        translate, "gamelift_client", partial(clients.gamelift_client, max_attempts=2)
+    )
     world.control.faults(error_rate=1.0, error_codes=["ThrottlingException"])
     result = run("status", "T", "--json")
     assert result.exit_code == 4

@@ -19,6 +19,7 @@ from gamelift_backfill.core.errors import (
     StopTimeoutError,
 )
 from gamelift_backfill.core.tickets import GONE, start_backfill, stop_and_wait
+from gamelift_backfill.translate import CLI, phrase
 from gamelift_emulator import Emulator, ManualClock
 
 
@@ -287,5 +288,7 @@ def test_lost_start_of_a_chosen_id_is_left_alone_with_advice(world: World) -> No
             game_session_arn=session["GameSessionId"],
             ticket_id="chosen",
         )
-    assert "python -m providers status chosen" in str(info.value)
+    assert [(t.ticket_id, t.status) for t in info.value.remaining] == [("chosen", "UNKNOWN")]
+    assert "stop_remaining" in info.value.remedies
+    assert "gamelift-backfill status chosen" in str(phrase(info.value, CLI))
     assert "StopMatchmaking" not in world.control.calls()
