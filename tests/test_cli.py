@@ -108,7 +108,8 @@ def test_stop_json_counts_final_and_unknown_tickets_as_stopped(run: Runner, worl
 
 
 def test_stop_timeout_names_the_ticket(run: Runner, world: World) -> None:
-    """A ticket stuck in PLACING past --timeout: TIMEOUT, exit 7, the ticket named."""
+    """A ticket stuck in PLACING past --timeout: TIMEOUT, exit 7, the ticket named, and the
+    fix in the command line's words (run it again, --timeout), never Pulumi's."""
     stuck = world.tickets(1)[0]
     world.control.set_ticket_status(stuck, "PLACING")
     result = run("stop", stuck, "--timeout", "1", "--json")
@@ -116,6 +117,9 @@ def test_stop_timeout_names_the_ticket(run: Runner, world: World) -> None:
     error = result.json["error"]
     assert error["code"] == "TIMEOUT"
     assert f"{stuck} (PLACING)" in error["message"]
+    assert "run the same command again" in error["message"]
+    assert "--timeout" in error["message"]
+    assert "pulumi" not in error["message"]
     assert result.json["success"] is False
 
 

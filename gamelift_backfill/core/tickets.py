@@ -301,10 +301,12 @@ class StopPipeline:
     def _unanswered(self, what: str) -> EndpointError:
         where = _where(self._client)
         stopping = set(self._in_flight.values())
+        pending = list(self._pending)
+        more = " ..." if len(pending) > 20 else ""
+        still = f" {len(pending)} ticket(s) not yet seen ended: {', '.join(pending[:20])}{more}."
         return EndpointError(
             f"{what}: GameLift did not answer within the {self.timeout_seconds:g}s deadline "
-            f"in region {where['region']} at {where['endpoint_url']}; "
-            f"{len(self._pending)} ticket(s) not yet seen ended.",
+            f"in region {where['region']} at {where['endpoint_url']}.{still if pending else ''}",
             operation=what,
             remaining=[
                 TicketState(t, p.last_status, p.stop_unanswered or t in stopping)
