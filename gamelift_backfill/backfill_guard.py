@@ -35,6 +35,7 @@ from gamelift_backfill.core.tickets import (
     ProgressEvent,
     ProgressTally,
 )
+from gamelift_backfill.provider_reference import needs_new_reference
 from gamelift_backfill.translate import (
     DYNAMIC,
     UNKNOWN_VALUE,
@@ -154,8 +155,10 @@ class BackfillGuardProvider(ResourceProvider):
             for name in INPUT_NAMES
             if self._comparable(name, _news, _olds) != self._comparable(name, _olds, _olds)
         ]
+        # A release-1 state (`providers.backfill_guard`) updates in place to re-record the
+        # package's provider reference (provider_reference.py).
         return DiffResult(
-            changes=bool(changed),
+            changes=bool(changed) or needs_new_reference(_olds, _news),
             replaces=[name for name in changed if name in REPLACE_ON],
             delete_before_replace=False,
         )

@@ -37,6 +37,7 @@ from gamelift_backfill.core.tickets import (
     start_backfill,
 )
 from gamelift_backfill.core.validation import check_value, member_shape
+from gamelift_backfill.provider_reference import needs_new_reference
 from gamelift_backfill.translate import (
     DYNAMIC,
     ProviderConfig,
@@ -291,7 +292,12 @@ class BackfillTicketProvider(ResourceProvider):
             elif not _same(key, olds, new):
                 changed.append(key)
         replaces = [key for key in changed if key in REPLACE_KEYS]
-        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
+        # A release-1 state (`providers.backfill_ticket`) updates in place to re-record
+        # the package's provider reference (provider_reference.py).
+        rerecord = needs_new_reference(olds, news)
+        return DiffResult(
+            changes=bool(changed) or rerecord, replaces=replaces, delete_before_replace=True
+        )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Start a backfill or adopt an existing ticket; store where it lives."""
