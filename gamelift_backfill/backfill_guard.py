@@ -351,8 +351,7 @@ class _DrainLog:
         """Say what is left and that the guard stays in the stack for the next destroy."""
         left = f"{len(error.remaining)} ticket(s) remaining; " if error.remaining else ""
         pulumi.log.error(
-            f"{self.prefix}: drain failed ({error.code}): {left}the guard stays in the "
-            f"stack. {advice(error, DYNAMIC)}"
+            f"{self.prefix}: drain failed ({error.code}): {left}{advice(error, DYNAMIC)}"
         )
 
 

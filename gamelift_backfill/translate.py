@@ -262,6 +262,7 @@ def stored_where(
 class Phrasebook:
     """One front end's words for the fixes the core names as remedies."""
 
+    kept: str  # what stays for the next attempt ('' when nothing does)
     retry: str  # how to finish the job: run what again
     timeout: str  # the setting that bounds the wait
     endpoint: str  # the setting that names the endpoint
@@ -271,6 +272,7 @@ class Phrasebook:
 
 
 DYNAMIC: Final = Phrasebook(
+    kept="the resource stays in the stack",
     retry="run `pulumi destroy` (or the `pulumi up` that failed) again to finish",
     timeout="`stop_timeout_seconds`",
     endpoint="`endpoint_url` (AWS_ENDPOINT_URL_GAMELIFT / AWS_ENDPOINT_URL)",
@@ -283,6 +285,7 @@ DYNAMIC: Final = Phrasebook(
 )
 
 CLI: Final = Phrasebook(
+    kept="",
     retry="run the same command again to finish",
     timeout="--timeout",
     endpoint="--endpoint-url (AWS_ENDPOINT_URL_GAMELIFT / AWS_ENDPOINT_URL)",
@@ -294,8 +297,8 @@ CLI: Final = Phrasebook(
 
 # Each remedy as a sentence; {placeholders} are a Phrasebook's fields.
 SENTENCES: Final[Mapping[Remedy, str]] = {
-    "retry": "The resource stays; {retry}.",
-    "retry_later": "Wait a minute, then {retry}.",
+    "retry": "{kept_}{retry}.",
+    "retry_later": "{kept_}wait a minute, then {retry}.",
     "raise_timeout": "If tickets need longer to end, raise {timeout}.",
     "check_endpoint": "Check the network and {endpoint}.",
     "lower_concurrency": "Lower {concurrency}.",
@@ -310,8 +313,9 @@ def advice(error: BackfillError, words: Phrasebook) -> str:
     """The fix for ``error``'s remedies, in ``words``: one or more sentences, or ''."""
     maybe_started = [t.ticket_id for t in error.remaining if t.status == "UNKNOWN"]
     commands = ", ".join(words.status_command.format(ticket=t) for t in maybe_started)
-    fields = {**vars(words), "commands": commands}
-    return " ".join(SENTENCES[remedy].format(**fields) for remedy in error.remedies)
+    fields = {**vars(words), "commands": commands, "kept_": f"{words.kept}: " if words.kept else ""}
+    sentences = (SENTENCES[remedy].format(**fields) for remedy in error.remedies)
+    return " ".join(sentence[:1].upper() + sentence[1:] for sentence in sentences)
 
 
 def phrase(error: BackfillError, words: Phrasebook) -> BackfillError:
