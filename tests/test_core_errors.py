@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from botocore.exceptions import ClientError, NoCredentialsError
+from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
 from gamelift_backfill.core import clients
 from gamelift_backfill.core.errors import (
@@ -220,3 +220,32 @@ def test_throttled_stops_are_retried_by_botocore(aws_env: Emulator, world: World
     report = stop_and_wait(client, tickets, timeout_seconds=60, max_concurrency=8)
     assert sorted(report.stopped) == sorted(tickets)
     assert report.stop_calls == 15
+
+
+def _client_error(code: str, status: int, quota: bool = False) -> ClientError:
+    meta: dict[str, Any] = {"HTTPStatusCode": status, "RetryQuotaReached": quota}
+    response: Any = {"Error": {"Code": code, "Message": "m"}, "ResponseMetadata": meta}
+    return ClientError(response, "StopMatchmaking")
+
+
+@pytest.mark.parametrize(
+    "exc",
+    [
+        pytest.param(_client_error("AccessDeniedException", 400), id="access-denied"),
+        pytest.param(_client_error("ThrottlingException", 400), id="throttled"),
+        pytest.param(_client_error("ThrottlingException", 400, quota=True), id="quota"),
+        pytest.param(_client_error("UnsupportedRegionException", 400), id="region"),
+        pytest.param(_client_error("NotFoundException", 400), id="not-found"),
+        pytest.param(_client_error("InternalServiceException", 500), id="5xx"),
+        pytest.param(NoCredentialsError(), id="no-credentials"),
+        pytest.param(EndpointConnectionError(endpoint_url="http://127.0.0.1:9"), id="refused"),
+    ],
+)
+def test_core_messages_phrase_no_front_end_fix(exc: Exception) -> None:
+    """The core says what happened and names remedies as data; no Pulumi command, CLI
+    option or property spelling of a front end is in its message."""
+    error = translate(exc, operation="StopMatchmaking", ticket_ids=["t-1"])
+    assert "t-1" in error.message
+    assert error.operation == "StopMatchmaking"
+    for words in ("pulumi", "python -m", "--", "stop_timeout_seconds", "max_concurrency"):
+        assert words not in error.message
