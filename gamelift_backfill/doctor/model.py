@@ -157,6 +157,13 @@ class Stack:
 
     resources: dict[str, Resource]
     notes: list[str] = field(default_factory=list)
+    # Replaced resources still to be deleted (`delete: true`): they share the URN of the
+    # live resource that replaced them, so they are kept apart from the graph.
+    replaced: list[Resource] = field(default_factory=list)
+
+    def every(self) -> list[Resource]:
+        """The live resources, then the replaced ones still to be deleted."""
+        return [*self.resources.values(), *self.replaced]
 
     def of_kind(self, kind: Kind) -> list[Resource]:
         """The resources of one kind, in state order."""

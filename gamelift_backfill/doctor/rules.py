@@ -196,7 +196,7 @@ def _unguarded(
             "backfill tickets running on its game sessions, so DeleteMatchmakingConfiguration "
             "is refused while they are active and `pulumi destroy` stalls or fails on it."
         ),
-        urns=(configuration.urn, *(q.urn for q in queues)),
+        urns=(configuration.urn,),
         fix=(
             "add a guard that depends on it, in the program:\n"
             f'    BackfillGuard("{configuration.name}-guard", BackfillGuardArgs(\n'
@@ -209,6 +209,8 @@ def _unguarded(
         details={
             "configuration_name": name,
             "backfill_mode": mode if isinstance(mode, str) else None,
+            "queues": [q.urn for q in queues],
+            "fleets": [f.urn for f in fleets],
         },
     )
 
@@ -376,7 +378,7 @@ def pending_operations(stack: Stack) -> list[Finding]:
     """Pending operations and pending deletes (replaced, not yet deleted) of guards,
     tickets and configurations, and what the next refresh or destroy does with them."""
     findings = []
-    for resource in stack.resources.values():
+    for resource in stack.every():
         if resource.kind not in (*PROTECTORS, "configuration"):
             continue
         ref = protector_configuration(resource)
@@ -436,7 +438,7 @@ def provider_modules(stack: Stack, search_path: Sequence[str] | None = None) -> 
     missing: dict[tuple[str, str], list[str]] = {}
     unreadable: list[tuple[str, str]] = []
     encrypted = False
-    for resource in stack.resources.values():
+    for resource in stack.every():
         if resource.type not in DYNAMIC_TYPES:
             continue
         value = resource.prop(PROVIDER_KEY)

@@ -86,7 +86,10 @@ def _parse(data: bytes, source: str) -> Stack:
     stack = Stack(resources={})
     for index, raw in enumerate(resources):
         resource = _resource(raw, f"{source}: resources[{index}]")
-        stack.resources[resource.urn] = resource
+        if resource.pending_delete:
+            stack.replaced.append(resource)
+        else:
+            stack.resources[resource.urn] = resource
     for index, raw in enumerate(pending):
         where = f"{source}: pending_operations[{index}]"
         if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
