@@ -12,8 +12,8 @@ the command's arguments, as the AWS CLI accepts them::
 Exit status (click style, from the error classes of ``gamelift_backfill.core.errors``): 0 only
 when nothing asked about is still active; 2 for bad arguments (nothing is called); 3
 NOT_FOUND, 4 THROTTLED, 5 AUTH_ERROR, 6 CONNECTION_ERROR, 7 TIMEOUT (or, for ``status``,
-tickets still active), 8 ``doctor`` found something to fix, 1 anything else. ``--json`` prints exactly one JSON object on
-stdout: ``{"success": true, "data": {...}}`` or
+tickets still active), 8 ``doctor`` found something to fix, 1 anything else. ``--json``
+prints exactly one JSON object on stdout: ``{"success": true, "data": {...}}`` or
 ``{"success": false, "error": {"code": "...", "message": "..."}}``.
 """
 

@@ -33,7 +33,7 @@ import types
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import dill
 import pulumi
@@ -41,12 +41,14 @@ from pulumi.runtime import settings
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
 
+import test_program_mocks  # noqa: E402
 from test_program_mocks import (  # noqa: E402
     MANAGED,
     PROJECT,
     Deployment,
     ProgramRunner,
     RecordingMonitor,
+    Registration,
 )
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "state" / "doctor"
@@ -65,9 +67,7 @@ PROVIDER_IDS = {
 class OutputsMonitor(RecordingMonitor):
     """The recording monitor, keeping each resource's ID and outputs as well."""
 
-    def __init__(self, mocks: pulumi.runtime.Mocks, deployment: Deployment) -> None:
-        super().__init__(mocks, deployment)
-        self.answers: dict[str, tuple[str, dict[str, Any]]] = {}
+    answers: ClassVar[dict[str, tuple[str, dict[str, Any]]]] = {}
 
     def RegisterResource(self, request: Any) -> Any:  # noqa: N802 (the gRPC method name)
         response = super().RegisterResource(request)
@@ -84,23 +84,17 @@ class OutputsMonitor(RecordingMonitor):
 
 
 @contextmanager
-def _mocked_runtime(monitor_box: list[OutputsMonitor]) -> Iterator[ProgramRunner]:
-    """A ProgramRunner whose monitor also keeps outputs (the runner's own set_mocks call
-    is wrapped to swap the monitor in)."""
+def _mocked_runtime() -> Iterator[ProgramRunner]:
+    """test_program_mocks' ProgramRunner with OutputsMonitor as its monitor; the SDK's
+    global config and settings reset after, as its fixture does."""
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
-    real_set_mocks = pulumi.runtime.set_mocks
-
-    def set_mocks(mocks: Any, *args: Any, monitor: RecordingMonitor, **kwargs: Any) -> None:
-        outputs_monitor = OutputsMonitor(mocks, monitor.deployment)
-        monitor_box.append(outputs_monitor)
-        real_set_mocks(mocks, *args, monitor=outputs_monitor, **kwargs)
-
-    pulumi.runtime.set_mocks = set_mocks
+    setattr(test_program_mocks, "RecordingMonitor", OutputsMonitor)  # noqa: B010
+    OutputsMonitor.answers.clear()
     try:
         yield ProgramRunner()
     finally:
-        pulumi.runtime.set_mocks = real_set_mocks
+        setattr(test_program_mocks, "RecordingMonitor", RecordingMonitor)  # noqa: B010
         asyncio.set_event_loop(None)
         loop.close()
         pulumi.runtime.set_all_config({})
@@ -117,12 +111,30 @@ def _bag(values: dict[str, Any]) -> dict[str, Any]:
     return {k: _secret(v) if k in SECRET_KEYS else v for k, v in sorted(values.items())}
 
 
+def _in_dependency_order(deployment: Deployment) -> list[Registration]:
+    """Registrations as the engine writes them, each after what it depends on; ties by URN
+    (registration order varies between runs: reads and registrations are asynchronous)."""
+    by_urn = {r.urn: r for r in deployment.resources.values()}
+    depth: dict[str, int] = {}
+
+    def depth_of(urn: str) -> int:
+        if urn not in depth:
+            registration = by_urn.get(urn)
+            deps = set(registration.dependencies) if registration else set()
+            if registration:
+                for urns in registration.property_dependencies.values():
+                    deps |= urns
+            depth[urn] = 1 + max((depth_of(d) for d in deps), default=0)
+        return depth[urn]
+
+    return sorted(by_urn.values(), key=lambda r: (depth_of(r.urn), r.urn))
+
+
 def clean_state() -> dict[str, Any]:
     """The program's managed-mode stack after `pulumi up`, as `stack export --show-secrets`."""
-    box: list[OutputsMonitor] = []
-    with _mocked_runtime(box) as run:
+    with _mocked_runtime() as run:
         deployment = run(MANAGED)
-    answers = box[-1].answers
+    answers = OutputsMonitor.answers
     stack_urn = f"urn:pulumi:{STACK}::{PROJECT}::pulumi:pulumi:Stack::{PROJECT}-{STACK}"
     resources: list[dict[str, Any]] = [
         {
@@ -147,9 +159,10 @@ def clean_state() -> dict[str, Any]:
                 "modified": TIME,
             }
         )
-    for registration in deployment.resources.values():
+    for registration in _in_dependency_order(deployment):
         resource_id, outputs = answers[registration.urn]
-        provider = PYTHON_PROVIDER if registration.type.startswith("pulumi-python") else AWS_PROVIDER
+        dynamic = registration.type.startswith("pulumi-python")
+        provider = PYTHON_PROVIDER if dynamic else AWS_PROVIDER
         entry: dict[str, Any] = {
             "urn": registration.urn,
             "custom": True,
@@ -168,7 +181,8 @@ def clean_state() -> dict[str, Any]:
             entry["dependencies"] = sorted(registration.dependencies)
         if registration.property_dependencies:
             entry["propertyDependencies"] = {
-                key: sorted(urns) for key, urns in sorted(registration.property_dependencies.items())
+                key: sorted(urns)
+                for key, urns in sorted(registration.property_dependencies.items())
             }
         resources.append(entry)
     return {

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import json
 import textwrap
+from collections.abc import Sequence
 from typing import Any, TextIO
 
 from gamelift_backfill.core.errors import BackfillError, ServiceError
@@ -26,11 +27,11 @@ FINDINGS_EXIT_CODE = 8
 WIDTH = 100
 
 
-def add_parser(commands: Any, parents: list[argparse.ArgumentParser]) -> None:
+def add_parser(commands: Any, parents: Sequence[argparse.ArgumentParser]) -> None:
     """Add ``doctor`` to the CLI's subcommands (``commands`` from add_subparsers)."""
     doctor = commands.add_parser(
         "doctor",
-        parents=parents,
+        parents=list(parents),
         help="why a teardown will stall, or is stalled, and the exact fix",
         description="Read a `pulumi stack export` (file or - for stdin) and report what "
         f"would stall `pulumi destroy`; exit {FINDINGS_EXIT_CODE} when there is something "
