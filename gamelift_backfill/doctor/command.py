@@ -91,14 +91,23 @@ def _wrap(label: str, text: str) -> list[str]:
             lines.append(indent + "  " + paragraph[2:] if index else first + paragraph)
             continue
         lines += textwrap.wrap(
-            paragraph,
+            _glue_commands(paragraph),
             WIDTH,
             initial_indent=first,
             subsequent_indent=indent + "  ",
             break_on_hyphens=False,
             break_long_words=False,
         )
-    return lines
+    return [line.replace(_GLUE, " ") for line in lines]
+
+
+_GLUE = "\x00"
+
+
+def _glue_commands(text: str) -> str:
+    """Spaces inside `...` made unbreakable, so a command is never split across lines."""
+    parts = text.split("`")
+    return "`".join(p.replace(" ", _GLUE) if i % 2 else p for i, p in enumerate(parts))
 
 
 def render(
