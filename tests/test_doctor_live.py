@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from doctor_helpers import export, guard, run_cli, ticket, write
 
+from gamelift_backfill.core.tickets import stop_and_wait
 from gamelift_emulator import Emulator, EmulatorControl
 from testkit.world import REGION, World, make_world
 
@@ -92,7 +93,7 @@ def test_clean_environment_has_nothing_to_fix(
 ) -> None:
     """No active ticket: exit 0, and the live report says the delete would go through."""
     (stopped,) = world.tickets(1)
-    world.gamelift.stop_matchmaking(TicketId=stopped)  # also ends automatic backfill there
+    stop_and_wait(world.gamelift, [stopped])  # until CANCELLED; ends automatic backfill there
     world.control.create_game_session(world.fleet_id, "cfg", 8, 8, region=REGION)  # full
     pinned = {"region": REGION, "endpoint_url": emulator.endpoint_url}
     adopted = ticket(ticket_id=stopped, configuration_name="cfg", **pinned)
