@@ -322,3 +322,15 @@ def test_megabytes_of_resources_are_read_and_judged(
     assert [(f["rule"], f["urns"]) for f in findings] == [
         ("unguarded-configuration", [unguarded["urn"]])
     ]
+
+
+def test_readme_shows_what_the_doctor_really_prints(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README's troubleshooting output is the command's output on the fixture, verbatim."""
+    monkeypatch.chdir(ROOT)
+    readme = (ROOT / "README.md").read_text()
+    command = "python -m providers doctor tests/fixtures/state/doctor/unguarded_configuration.json"
+    block = readme.split(f"$ {command}; echo $?\n", 1)[1].split("```", 1)[0]
+    code, out, _ = run_cli(capsys, *command.split()[3:])
+    assert block == out + f"{code}\n"
