@@ -169,6 +169,12 @@ class Stack:
         """The resources of one kind, in state order."""
         return [r for r in self.resources.values() if r.kind == kind]
 
+    def ordered(self, urns: set[str], *kinds: Kind) -> list[Resource]:
+        """The resources of ``urns`` (of ``kinds``, when given) in state order."""
+        return [
+            r for r in self.resources.values() if r.urn in urns and (not kinds or r.kind in kinds)
+        ]
+
     def closure(self, urn: str) -> set[str]:
         """Every URN ``urn`` depends on, directly or through others (iterative: no recursion
         limit on deep or cyclic graphs)."""

@@ -157,8 +157,9 @@ def unguarded_configurations(stack: Stack) -> list[Finding]:
         if isinstance(ref, str):
             named |= {c.urn for c in lookup.find(["configuration"], [ref])}
     findings = []
+    guarded = depended_on | named
     for configuration in stack.of_kind("configuration"):
-        if configuration.external or configuration.urn in depended_on | named:
+        if configuration.external or configuration.urn in guarded:
             continue
         mode = backfill_mode(configuration)
         if mode not in ("AUTOMATIC",) and not isinstance(mode, Unknown):
@@ -173,11 +174,7 @@ def _unguarded(
     name = configuration_name(configuration)
     queues = lookup.find(["queue"], queue_refs(configuration))
     queues += [
-        stack.resources[u]
-        for u in stack.closure(configuration.urn)
-        if u in stack.resources
-        and stack.resources[u].kind == "queue"
-        and stack.resources[u] not in queues
+        q for q in stack.ordered(stack.closure(configuration.urn), "queue") if q not in queues
     ]
     fleets = lookup.find(["fleet", "alias"], [d for q in queues for d in destination_refs(q)])
     fleet_ids = sorted({f.id or f.name for f in fleets}) or ["FLEET_ID"]
@@ -317,8 +314,7 @@ def missing_dependencies(stack: Stack) -> list[Finding]:
 
 def _needed(stack: Stack, lookup: Lookup, protector: Resource, closure: set[str]) -> dict[str, str]:
     needed: dict[str, str] = {}
-    configurations = [stack.resources[u] for u in closure if u in stack.resources]
-    configurations = [c for c in configurations if c.kind == "configuration"]
+    configurations = stack.ordered(closure, "configuration")
     ref = protector_configuration(protector)
     if isinstance(ref, str):
         configurations += [
@@ -328,19 +324,14 @@ def _needed(stack: Stack, lookup: Lookup, protector: Resource, closure: set[str]
         name = configuration_name(configuration)
         needed.setdefault(configuration.urn, "the configuration it protects")
         queues = lookup.find(["queue"], queue_refs(configuration))
-        queues += [
-            stack.resources[u]
-            for u in stack.closure(configuration.urn)
-            if u in stack.resources and stack.resources[u].kind == "queue"
-        ]
+        used_by = stack.closure(configuration.urn)
+        queues += [q for q in stack.ordered(used_by, "queue") if q not in queues]
         for queue in queues:
             needed.setdefault(queue.urn, f"a queue of {name}")
             for fleet in lookup.find(["fleet", "alias"], destination_refs(queue)):
                 needed.setdefault(fleet.urn, f"a destination of {queue.name}")
-        for urn in stack.closure(configuration.urn):
-            used = stack.resources.get(urn)
-            if used is not None and used.kind in USED_BY_CONFIGURATION:
-                needed.setdefault(urn, f"used by {name}")
+        for used in stack.ordered(used_by, *USED_BY_CONFIGURATION):
+            needed.setdefault(used.urn, f"used by {name}")
     for fleet in lookup.find(["fleet", "alias"], protector_fleets(protector)):
         needed.setdefault(fleet.urn, "a fleet it drains")
     return needed
