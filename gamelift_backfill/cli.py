@@ -165,7 +165,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status = commands.add_parser("status", parents=sub_common, help="show tickets' status")
     status.add_argument("ticket_ids", nargs="+", metavar="TICKET_ID")
-    doctor_command.add_parser(commands, sub_common)
+    doctor_command.add_parser(commands)
     return parser
 
 

@@ -334,3 +334,14 @@ def test_readme_shows_what_the_doctor_really_prints(
     block = readme.split(f"$ {command}; echo $?\n", 1)[1].split("```", 1)[0]
     code, out, _ = run_cli(capsys, *command.split()[3:])
     assert block == out + f"{code}\n"
+
+
+def test_help_describes_the_command_and_its_exit_status(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """`doctor --help` prints its usage (STATE, --live) and the findings exit status."""
+    code, out, _ = run_cli(capsys, "doctor", "--help")
+    assert code == 0
+    assert "STATE" in out
+    assert "--live" in out
+    assert "exit 8" in out

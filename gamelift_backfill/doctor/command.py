@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import json
 import textwrap
-from collections.abc import Sequence
 from typing import Any, TextIO
 
 from gamelift_backfill.core.errors import BackfillError, ServiceError
@@ -27,11 +26,14 @@ FINDINGS_EXIT_CODE = 8
 WIDTH = 100
 
 
-def add_parser(commands: Any, parents: Sequence[argparse.ArgumentParser]) -> None:
-    """Add ``doctor`` to the CLI's subcommands (``commands`` from add_subparsers)."""
+def add_parser(commands: Any) -> None:
+    """Add ``doctor`` to the CLI's subcommands (``commands`` from add_subparsers).
+
+    Its options are its own: the CLI's shared ones (--timeout, --max-concurrency) mean
+    nothing here. Each defaults to SUPPRESS so a value given before ``doctor`` stays.
+    """
     doctor = commands.add_parser(
         "doctor",
-        parents=list(parents),
         help="why a teardown will stall, or is stalled, and the exact fix",
         description="Read a `pulumi stack export` (file or - for stdin) and report what "
         f"would stall `pulumi destroy`; exit {FINDINGS_EXIT_CODE} when there is something "
@@ -42,6 +44,16 @@ def add_parser(commands: Any, parents: Sequence[argparse.ArgumentParser]) -> Non
         "--live",
         action="store_true",
         help="also ask GameLift (read calls only) which tickets hold each configuration",
+    )
+    suppress = argparse.SUPPRESS
+    doctor.add_argument(
+        "--region", default=suppress, help="with --live: the region (default: each state's)"
+    )
+    doctor.add_argument(
+        "--endpoint-url", default=suppress, help="with --live: the endpoint (default: each state's)"
+    )
+    doctor.add_argument(
+        "--json", action="store_true", default=suppress, help="print one JSON object on stdout"
     )
 
 
