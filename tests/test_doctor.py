@@ -345,3 +345,14 @@ def test_help_describes_the_command_and_its_exit_status(
     assert "STATE" in out
     assert "--live" in out
     assert "exit 8" in out
+
+
+def test_an_export_over_the_size_limit_is_refused_before_parsing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Past the size limit (512 MiB; 1 KiB in this test) the input is refused, not read whole."""
+    from gamelift_backfill.doctor import state
+
+    monkeypatch.setattr(state, "MAX_EXPORT_BYTES", 1024)
+    error = _no_traceback(*run_cli(capsys, "doctor", str(fixture("clean")), "--json"))
+    assert "larger than" in error["message"]

@@ -47,7 +47,7 @@ def read_source(source: str, stdin: BinaryIO | None = None) -> bytes:
         except OSError as exc:
             raise _bad(source, f"cannot read the file ({exc.strerror or exc})") from None
     if len(data) > MAX_EXPORT_BYTES:
-        raise _bad(source, f"larger than {MAX_EXPORT_BYTES // 2**20} MiB: not a stack export")
+        raise _bad(source, f"larger than {MAX_EXPORT_BYTES:,} bytes: not a stack export")
     return data
 
 
