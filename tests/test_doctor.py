@@ -27,6 +27,7 @@ from regenerate_doctor_states import generate, render
 from gamelift_backfill.doctor import rules
 from gamelift_backfill.doctor.command import FINDINGS_EXIT_CODE
 from gamelift_backfill.doctor.model import DYNAMIC_GUARD, DYNAMIC_TICKET
+from gamelift_backfill.doctor.state import parse_export
 
 ROOT = Path(__file__).resolve().parents[1]
 P = "urn:pulumi:test::gamelift-backfill::"
@@ -356,3 +357,30 @@ def test_an_export_over_the_size_limit_is_refused_before_parsing(
     monkeypatch.setattr(state, "MAX_EXPORT_BYTES", 1024)
     error = _no_traceback(*run_cli(capsys, "doctor", str(fixture("clean")), "--json"))
     assert "larger than" in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("operation", "says"),
+    [
+        ("creating", "--clear-pending-creates"),
+        ("deleting", "`pulumi destroy` again"),
+        ("updating", "`pulumi refresh`, then `pulumi destroy`"),
+    ],
+)
+def test_each_pending_operation_says_what_refresh_or_destroy_will_do(
+    operation: str, says: str
+) -> None:
+    """An interrupted create, delete or update of a guard or a configuration: its own fix."""
+    protector = guard(fleet_ids=["fleet-1"], configuration_name="cfg")
+    config = resource(CONFIG_TYPE, "c", inputs={"backfillMode": "MANUAL"})
+    document = export(
+        protector,
+        config,
+        pending=[
+            {"resource": protector, "type": operation},
+            {"resource": config, "type": operation},
+        ],
+    )
+    findings = rules.pending_operations(parse_export(json.dumps(document).encode()))
+    assert [f.urns for f in findings] == [(protector["urn"],), (config["urn"],)]
+    assert all(says in f.fix for f in findings)
