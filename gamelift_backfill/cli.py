@@ -8,12 +8,13 @@ the command's arguments, as the AWS CLI accepts them::
     python -m providers --region us-east-1 drain --fleet-id fleet-1 --json
     python -m providers stop TICKET_ID... --timeout 300
     python -m providers status TICKET_ID...
+    python -m providers doctor state.json --live   (gamelift_backfill/doctor/command.py)
 
 Exit status (click style, from the error classes of ``gamelift_backfill.core.errors``): 0 only
 when nothing asked about is still active; 2 for bad arguments (nothing is called); 3
 NOT_FOUND, 4 THROTTLED, 5 AUTH_ERROR, 6 CONNECTION_ERROR, 7 TIMEOUT (or, for ``status``,
-tickets still active), 1 anything else. ``--json`` prints exactly one JSON object on
-stdout: ``{"success": true, "data": {...}}`` or
+tickets still active), 8 ``doctor`` found something to fix, 1 anything else. ``--json``
+prints exactly one JSON object on stdout: ``{"success": true, "data": {...}}`` or
 ``{"success": false, "error": {"code": "...", "message": "..."}}``.
 """
 
@@ -46,6 +47,7 @@ from gamelift_backfill.core.tickets import (
     describe_tickets,
 )
 from gamelift_backfill.core.waiters import is_active
+from gamelift_backfill.doctor import command as doctor_command
 from gamelift_backfill.translate import (
     CLI,
     ProviderConfig,
@@ -172,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status = commands.add_parser("status", parents=sub_common, help="show tickets' status")
     status.add_argument("ticket_ids", nargs="+", metavar="TICKET_ID")
+    doctor_command.add_parser(commands)
     return parser
 
 
@@ -369,6 +372,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_usage(stderr)
         usage = InputError([Failure("arguments", str(exc))])
         return _emit_error(usage, as_json, stdout, stderr)
+    if args.command == "doctor":  # reads a state export; its own checks and output
+        return doctor_command.run(args, stdout, stderr)
     progress = Progress(stderr, args.command)
     try:
         region, endpoint = _validated(args)
