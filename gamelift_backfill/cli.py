@@ -116,13 +116,13 @@ def _common_options(suppress: bool) -> _Parser:
         "--timeout",
         type=float,
         default=default(DEFAULT_STOP_TIMEOUT_SECONDS),
-        help="seconds to wait until nothing is active (default: %(default)s)",
+        help=f"seconds to wait until nothing is active (default: {DEFAULT_STOP_TIMEOUT_SECONDS:g})",
     )
     group.add_argument(
         "--max-concurrency",
         type=int,
         default=default(DEFAULT_MAX_CONCURRENCY),
-        help="StopMatchmaking calls at once (default: %(default)s)",
+        help=f"StopMatchmaking calls at once (default: {DEFAULT_MAX_CONCURRENCY})",
     )
     group.add_argument(
         "--json",

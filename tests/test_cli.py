@@ -311,7 +311,17 @@ def test_help_exits_zero(run: Runner) -> None:
     """--help prints the usage with every command on stdout and exits 0."""
     result = run("--help", endpoint=False)
     assert result.exit_code == 0
-    assert all(command in result.stdout for command in ("stop", "drain", "status"))
+    assert all(command in result.stdout for command in ("stop", "drain", "status", "doctor"))
+
+
+@pytest.mark.parametrize("command", ["stop", "drain", "status", "doctor"])
+def test_each_command_has_help(run: Runner, command: str) -> None:
+    """`<command> --help` prints that command's usage with its defaults and exits 0."""
+    result = run(command, "--help", endpoint=False)
+    assert result.exit_code == 0, result.stderr
+    assert f" {command} " in result.stdout.splitlines()[0]
+    if command != "doctor":
+        assert "(default: 900)" in result.stdout
 
 
 def test_real_subprocess(emulator: Emulator, world: World) -> None:
