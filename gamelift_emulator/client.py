@@ -136,6 +136,8 @@ class EmulatorControl:
         queued_ms: float | None = None,
         retention_s: float | None = None,
         auto_backfill_regenerate: bool | None = None,
+        session_activation_ms: float | None = None,
+        session_termination_ms: float | None = None,
     ) -> dict[str, Any]:
         """Change the given lifecycle settings; return all settings in force."""
         body = _without_none(
@@ -143,6 +145,8 @@ class EmulatorControl:
             queued_ms=queued_ms,
             retention_s=retention_s,
             auto_backfill_regenerate=auto_backfill_regenerate,
+            session_activation_ms=session_activation_ms,
+            session_termination_ms=session_termination_ms,
         )
         result: dict[str, Any] = self.request("POST", "/settings", body)
         return result

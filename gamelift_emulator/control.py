@@ -17,7 +17,9 @@ Routes (**contract**: acceptance checks use the first eight)::
                                                  -> GameSession + "auto_backfill_ticket_id"
     POST   /_emulator/tickets/<ticket_id>/status {"status": "PLACING" | ...}
     POST   /_emulator/settings                   any of stop_delay_ms, queued_ms,
-                                                 retention_s, auto_backfill_regenerate
+                                                 retention_s, auto_backfill_regenerate,
+                                                 session_activation_ms,
+                                                 session_termination_ms (settings.py)
     POST   /_emulator/faults                     see ``faults``; empty body clears
     GET    /_emulator/calls                      {"<Operation>": count} since reset
     GET    /_emulator/tickets                    [ticket, ...] with GameLift's names
