@@ -1,4 +1,5 @@
-"""``python -m providers``: stop, drain and status of backfill tickets outside Pulumi.
+"""``gamelift-backfill`` (or ``python -m providers``): stop, drain and status of backfill
+tickets outside Pulumi.
 
 For scripts and CI jobs: the same core as the resources (``stop`` is a BackfillTicket
 delete, ``drain`` a BackfillGuard delete). Common options are accepted before or after
@@ -7,12 +8,13 @@ the command's arguments, as the AWS CLI accepts them::
     python -m providers --region us-east-1 drain --fleet-id fleet-1 --json
     python -m providers stop TICKET_ID... --timeout 300
     python -m providers status TICKET_ID...
+    python -m providers doctor state.json --live   (gamelift_backfill/doctor/command.py)
 
 Exit status (click style, from the error classes of ``gamelift_backfill.core.errors``): 0 only
 when nothing asked about is still active; 2 for bad arguments (nothing is called); 3
 NOT_FOUND, 4 THROTTLED, 5 AUTH_ERROR, 6 CONNECTION_ERROR, 7 TIMEOUT (or, for ``status``,
-tickets still active), 1 anything else. ``--json`` prints exactly one JSON object on
-stdout: ``{"success": true, "data": {...}}`` or
+tickets still active), 8 ``doctor`` found something to fix, 1 anything else. ``--json``
+prints exactly one JSON object on stdout: ``{"success": true, "data": {...}}`` or
 ``{"success": false, "error": {"code": "...", "message": "..."}}``.
 """
 
@@ -23,11 +25,10 @@ import json
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from gamelift_backfill.core.clients import Role, gamelift_client, resolve_endpoint, resolve_region
-from gamelift_backfill.core.drain import drain
 from gamelift_backfill.core.errors import (
     BackfillError,
     Failure,
@@ -44,12 +45,21 @@ from gamelift_backfill.core.tickets import (
     ProgressEvent,
     ProgressTally,
     describe_tickets,
-    stop_and_wait,
 )
-from gamelift_backfill.core.validation import check_endpoint_url, validate_inputs
 from gamelift_backfill.core.waiters import is_active
+from gamelift_backfill.doctor import command as doctor_command
+from gamelift_backfill.translate import (
+    CLI,
+    ProviderConfig,
+    Where,
+    endpoint_or_raise,
+    normalise,
+    phrase,
+    region_for,
+)
 
 PROG = "python -m providers"
+CONSOLE_COMMAND = "gamelift-backfill"  # the console script (pyproject.toml)
 # `status` with tickets still active: the same code as "still active at the deadline".
 STILL_ACTIVE_EXIT_CODE = StopTimeoutError.exit_code
 # How the core names a property -> how the command line spells it.
@@ -106,13 +116,13 @@ def _common_options(suppress: bool) -> _Parser:
         "--timeout",
         type=float,
         default=default(DEFAULT_STOP_TIMEOUT_SECONDS),
-        help="seconds to wait until nothing is active (default: %(default)s)",
+        help=f"seconds to wait until nothing is active (default: {DEFAULT_STOP_TIMEOUT_SECONDS:g})",
     )
     group.add_argument(
         "--max-concurrency",
         type=int,
         default=default(DEFAULT_MAX_CONCURRENCY),
-        help="StopMatchmaking calls at once (default: %(default)s)",
+        help=f"StopMatchmaking calls at once (default: {DEFAULT_MAX_CONCURRENCY})",
     )
     group.add_argument(
         "--json",
@@ -125,8 +135,9 @@ def _common_options(suppress: bool) -> _Parser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line: common options on the main parser and on every subcommand."""
+    invoked = Path(sys.argv[0]).name if sys.argv else ""
     parser = _Parser(
-        prog=PROG,
+        prog=CONSOLE_COMMAND if invoked == CONSOLE_COMMAND else PROG,
         description="Stop GameLift FlexMatch backfill tickets and wait until they ended.",
         parents=[_common_options(suppress=False)],
     )
@@ -163,6 +174,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     status = commands.add_parser("status", parents=sub_common, help="show tickets' status")
     status.add_argument("ticket_ids", nargs="+", metavar="TICKET_ID")
+    doctor_command.add_parser(commands)
     return parser
 
 
@@ -180,18 +192,15 @@ def _validated(args: argparse.Namespace) -> tuple[str, str | None]:
     }
     if args.command == "drain":
         inputs.update(fleet_ids=args.fleet_ids, configuration_name=args.configuration_name)
-    _, failures = validate_inputs(inputs)
+    _, failures = normalise(inputs)
     if failures:
         raise InputError([_as_option(failure) for failure in failures])
     try:
-        region = resolve_region(args.region)
-    except InputError:  # the core's message speaks of stack config; say it the CLI's way
-        reason = "no region given: pass --region, or set AWS_REGION or the profile's region"
-        raise InputError([Failure("--region", reason)]) from None
-    endpoint = resolve_endpoint(args.endpoint_url)
-    if endpoint is not None and (problems := check_endpoint_url(endpoint, "--endpoint-url")):
-        raise InputError(problems)  # from AWS_ENDPOINT_URL(_GAMELIFT): the same rule
-    return region, endpoint
+        region = region_for(args.region, ProviderConfig())
+    except InputError as error:
+        raise InputError([_as_option(f) for f in error.failures], error.remedies) from None
+    # From AWS_ENDPOINT_URL(_GAMELIFT) or the profile: the same rule as --endpoint-url.
+    return region, endpoint_or_raise(args.endpoint_url, ProviderConfig(), "--endpoint-url")
 
 
 def _as_option(failure: Failure) -> Failure:
@@ -250,31 +259,9 @@ class Progress:
 Outcome = tuple[dict[str, Any], int, list[str]]
 
 
-@dataclass(frozen=True)
-class Where:
-    """Where a command's calls go; its clients are made (and cached) on first use."""
-
-    region: str
-    endpoint: str | None
-    max_concurrency: int
-
-    def client(self, role: Role = "read") -> Any:
-        """The cached client for reads, or for StopMatchmaking (its own rate limiter)."""
-        return gamelift_client(
-            self.region, self.endpoint, role=role, max_concurrency=self.max_concurrency
-        )
-
-
 def run_stop(args: argparse.Namespace, where: Where, on_event: OnEvent) -> Outcome:
     """Stop each ticket and wait until it is no longer active (a BackfillTicket delete)."""
-    report = stop_and_wait(
-        where.client(),
-        args.ticket_ids,
-        stop_client=where.client("stop"),
-        timeout_seconds=args.timeout,
-        max_concurrency=args.max_concurrency,
-        on_event=on_event,
-    )
+    report = where.stop(args.ticket_ids, args.timeout, on_event)
     data: dict[str, Any] = {
         "tickets": [
             {"ticket_id": ticket_id, "status": status}
@@ -297,14 +284,11 @@ def run_stop(args: argparse.Namespace, where: Where, on_event: OnEvent) -> Outco
 
 def run_drain(args: argparse.Namespace, where: Where, on_event: OnEvent) -> Outcome:
     """Stop every active backfill ticket of the fleets (a BackfillGuard delete)."""
-    report = drain(
-        where.client(),
+    report = where.drain(
         args.fleet_ids,
-        stop_client=where.client("stop"),
         configuration_name=args.configuration_name,
         ticket_ids=args.ticket_ids,
         timeout_seconds=args.timeout,
-        max_concurrency=args.max_concurrency,
         on_event=on_event,
     )
     if report.missing_fleets:
@@ -363,11 +347,13 @@ def _wants_json(argv: Sequence[str]) -> bool:
 
 
 def _emit_error(error: BackfillError, as_json: bool, stdout: TextIO, stderr: TextIO) -> int:
+    """The error, with this front end's fix, as the envelope or one line; its exit code."""
+    phrase(error, CLI)
     if as_json:
-        envelope = {"success": False, "error": {"code": error.code, "message": error.message}}
+        envelope = {"success": False, "error": {"code": error.code, "message": str(error)}}
         stdout.write(json.dumps(envelope) + "\n")
     else:
-        stderr.write(f"error ({error.code}): {error.message}\n")
+        stderr.write(f"error ({error.code}): {error}\n")
     return error.exit_code
 
 
@@ -386,6 +372,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             parser.print_usage(stderr)
         usage = InputError([Failure("arguments", str(exc))])
         return _emit_error(usage, as_json, stdout, stderr)
+    if args.command == "doctor":  # reads a state export; its own checks and output
+        return doctor_command.run(args, stdout, stderr)
     progress = Progress(stderr, args.command)
     try:
         region, endpoint = _validated(args)
