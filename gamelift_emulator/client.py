@@ -138,6 +138,8 @@ class EmulatorControl:
         auto_backfill_regenerate: bool | None = None,
         match_delay_ms: float | None = None,
         placement_ms: float | None = None,
+        session_activation_ms: float | None = None,
+        session_termination_ms: float | None = None,
     ) -> dict[str, Any]:
         """Change the given lifecycle settings; return all settings in force."""
         body = _without_none(
@@ -147,6 +149,8 @@ class EmulatorControl:
             auto_backfill_regenerate=auto_backfill_regenerate,
             match_delay_ms=match_delay_ms,
             placement_ms=placement_ms,
+            session_activation_ms=session_activation_ms,
+            session_termination_ms=session_termination_ms,
         )
         result: dict[str, Any] = self.request("POST", "/settings", body)
         return result

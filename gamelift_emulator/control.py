@@ -18,7 +18,10 @@ Routes (**contract**: acceptance checks use the first eight)::
     POST   /_emulator/tickets/<ticket_id>/status {"status": "PLACING" | ...}
     POST   /_emulator/settings                   any field of ``settings.EmulatorSettings``
                                                  (stop_delay_ms, queued_ms, match_delay_ms,
-                                                 placement_ms, retention_s, seed, ...)
+                                                 placement_ms, retention_s, seed,
+                                                 auto_backfill_regenerate,
+                                                 session_activation_ms,
+                                                 session_termination_ms)
     POST   /_emulator/faults                     see ``faults``; empty body clears
     GET    /_emulator/calls                      {"<Operation>": count} since reset
     GET    /_emulator/tickets                    [ticket, ...] with GameLift's names

@@ -170,7 +170,6 @@ class BoundedProtocol(HttpToolsProtocol):
         self._begun = False  # part of a request has arrived (else the connection is idle)
         self._head_bytes = 0
         self._url_bytes = 0
-        self._header_count = 0
         self._head_size = 0
         self._head_done = False
         self._body_done = False
@@ -216,7 +215,7 @@ class BoundedProtocol(HttpToolsProtocol):
         self.expect_100_continue = False
         self.headers = []
         self._begun = True
-        self._head_bytes = self._url_bytes = self._header_count = self._head_size = 0
+        self._head_bytes = self._url_bytes = self._head_size = 0
         self._head_done = self._body_done = False
         if self._deadline is None:
             self._arm()

@@ -36,8 +36,7 @@ def test_activation_and_termination_follow_the_emulator_clock(
 ) -> None:
     """ACTIVATING turns ACTIVE, and TERMINATING turns TERMINATED, when their delays pass."""
     control = manual_emulator.control
-    control.request("POST", "/settings", {"session_activation_ms": 2000})
-    control.request("POST", "/settings", {"session_termination_ms": 500})
+    control.settings(session_activation_ms=2000, session_termination_ms=500)
     gamelift = make_gamelift(manual_emulator.endpoint_url)
     fleet = control.create_fleet()["fleet_id"]
     arn = _session(gamelift, fleet)["GameSessionId"]
