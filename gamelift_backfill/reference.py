@@ -199,3 +199,7 @@ def markdown_reference() -> str:
         ]
     lines += ["#### Provider configuration", "", PROVIDER_DESCRIPTION, "", *_table(CONFIG)]
     return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown_reference())

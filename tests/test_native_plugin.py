@@ -8,13 +8,15 @@ the plugin sent to the engine stub.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pytest
 from emulator_helpers import seed_configuration
 from guard_helpers import World, make_world
-from native_helpers import GUARD_URN, TICKET_URN, native_plugin
-from plugin_host import UNKNOWN, PluginHost, Secret, state_round_trip
+from native_helpers import GUARD_URN, TICKET_URN, calls, native_plugin, ticket_urn, wait_for
+from plugin_host import UNKNOWN, PluginError, PluginHost, Secret, state_round_trip
 
 from gamelift_emulator import Emulator, EmulatorControl
 
@@ -107,3 +109,76 @@ def test_ticket_create_read_update_delete(host: PluginHost, world: World) -> Non
 
     host.delete(ticket_id, TICKET_URN, updated)
     assert world.status(ticket_id) == "CANCELLED"
+
+
+def test_import_reads_a_live_ticket_from_its_id_alone(host: PluginHost, world: World) -> None:
+    """`pulumi import ... TICKET_ID`: Read with only the ID returns the ticket's properties,
+    and inputs that adopt it; a later delete through the same plugin cancels it."""
+    (ticket_id,) = world.tickets(1)
+
+    imported = host.read(ticket_id, TICKET_URN, {}, inputs={})
+
+    assert imported.id == ticket_id
+    assert imported.outs["ticketId"] == ticket_id
+    assert imported.outs["configurationName"] == "cfg"
+    assert imported.outs["region"] == "us-east-1"
+    assert isinstance(imported.outs["players"], Secret)
+    assert imported.inputs == {
+        "ticketId": ticket_id,
+        "region": "us-east-1",
+        "endpointUrl": world.control.endpoint_url,
+    }
+    adopted = host.check(TICKET_URN, imported.outs, imported.inputs)
+    diff = host.diff(ticket_id, TICKET_URN, state_round_trip(imported.outs), adopted.inputs)
+    assert diff.changes == "none"  # the generated program matches the imported state
+    host.delete(ticket_id, TICKET_URN, state_round_trip(imported.outs))
+    assert world.status(ticket_id) == "CANCELLED"
+
+
+def test_import_of_an_unknown_ticket_fails_naming_it(host: PluginHost, world: World) -> None:
+    """Importing an ID GameLift does not know fails with the ID and where it looked."""
+    with pytest.raises(PluginError, match=r"cannot import backfill ticket nope-1.*us-east-1"):
+        host.read("nope-1", TICKET_URN, {}, inputs={})
+
+
+def test_custom_timeout_bounds_the_delete_wait(host: PluginHost, world: World) -> None:
+    """A ticket that cannot be cancelled (PLACING) fails the delete at customTimeouts.delete
+    (2 s), not at stopTimeoutSeconds (900 s), naming the ticket and its status."""
+    (ticket_id,) = world.tickets(1)
+    world.control.set_ticket_status(ticket_id, "PLACING")
+    imported = state_round_trip(host.read(ticket_id, TICKET_URN, {}, inputs={}).outs)
+    assert imported["stopTimeoutSeconds"] == 900
+
+    with pytest.raises(PluginError) as failed:
+        host.delete(ticket_id, TICKET_URN, imported, timeout=2)
+
+    assert f"{ticket_id} (PLACING)" in failed.value.details
+    assert "after 2s" in failed.value.details
+    assert "stopTimeoutSeconds" in failed.value.details  # phrased for this front end
+
+
+def test_cancel_ends_concurrent_deletes_with_errors_naming_the_tickets(
+    emulator: Emulator, world: World, tmp_path: Path
+) -> None:
+    """Six deletes wait at once (more than the dynamic plugin's 4 calls); Cancel ends each
+    with an error naming its still-active ticket, none with success."""
+    tickets = world.tickets(6)
+    for ticket_id in tickets:
+        world.control.set_ticket_status(ticket_id, "PLACING")
+    with native_plugin(emulator.endpoint_url, tmp_path) as plugin:
+        states = {
+            t: state_round_trip(plugin.read(t, ticket_urn(t), {}, inputs={}).outs) for t in tickets
+        }
+        with ThreadPoolExecutor(len(tickets)) as pool:
+            deletes = {t: pool.submit(plugin.delete, t, ticket_urn(t), states[t]) for t in tickets}
+            wait_for(
+                lambda: calls(world.control, "StopMatchmaking") == len(tickets),
+                "every delete to have sent its StopMatchmaking at once",
+            )
+            plugin.cancel()
+            for ticket_id, delete in deletes.items():
+                with pytest.raises(PluginError) as cancelled:
+                    delete.result(timeout=30)
+                assert "cancelled while waiting for backfill ticket" in cancelled.value.details
+                assert ticket_id in cancelled.value.details
+    assert all(world.status(t) == "PLACING" for t in tickets)  # nothing claimed as ended

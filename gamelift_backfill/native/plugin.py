@@ -228,8 +228,10 @@ class BackfillProvider(provider_pb2_grpc.ResourceProviderServicer):
             cancelled = asyncio.ensure_future(self._cancelled.wait())
             await asyncio.wait({work, cancelled}, return_when=asyncio.FIRST_COMPLETED)
             cancelled.cancel()
-            if not work.done():
-                # Answer now; the worker sees the flag and stops waiting on its own.
+            if not work.done() or (work.exception() is not None and self.cancel_flag.is_set):
+                # Cancel ended the wait (the worker's own error is the deadline it saw
+                # jump): answer with what is still active. A worker still running stops
+                # waiting on its own.
                 work.add_done_callback(_consume)
                 raise watch.cancelled_error()
             work.result()
