@@ -15,21 +15,16 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import signal
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import boto3
 import botocore.config
 
 from gamelift_emulator import Emulator, EmulatorControl
-
-ROOT = Path(__file__).resolve().parent.parent
-RULE_SET = (ROOT / "rulesets" / "two_teams.json").read_text()
+from gamelift_emulator.launcher import launched
+from testkit.seeding import seed_configuration
 
 
 @contextlib.contextmanager
@@ -39,18 +34,8 @@ def emulator_url(in_process: bool) -> Iterator[str]:
         with Emulator() as emulator:
             yield emulator.endpoint_url
         return
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gamelift_emulator", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        yield process.stdout.readline().strip()
-    finally:
-        process.send_signal(signal.SIGTERM)
-        process.wait(timeout=10)
+    with launched() as running:
+        yield running.endpoint_url
 
 
 def client(url: str) -> Any:
@@ -67,13 +52,8 @@ def client(url: str) -> Any:
 
 def seed_tickets(gamelift: Any, count: int) -> list[str]:
     """A STANDALONE configuration and ``count`` searching tickets."""
-    gamelift.create_matchmaking_rule_set(Name="bench", RuleSetBody=RULE_SET)
-    gamelift.create_matchmaking_configuration(
-        Name="bench",
-        RequestTimeoutSeconds=43200,
-        AcceptanceRequired=False,
-        RuleSetName="bench",
-        FlexMatchMode="STANDALONE",
+    seed_configuration(
+        gamelift, "bench", timeout_seconds=43200, rule_set="bench", flex_match_mode="STANDALONE"
     )
     players = [{"PlayerId": "p", "PlayerAttributes": {"skill": {"N": 10}}}]
     return [

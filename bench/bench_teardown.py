@@ -32,9 +32,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import os
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -52,12 +50,10 @@ import botocore.config
 from bench.bench_emulator import emulator_url
 from gamelift_backfill.backfill_guard import BackfillGuardArgs, BackfillGuardProvider
 from gamelift_backfill.backfill_ticket import BackfillTicketArgs, BackfillTicketProvider
+from gamelift_backfill.core.waiters import ACTIVE_STATUSES
 from gamelift_emulator import EmulatorControl
-
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests"))  # plugin_host lives with the tests
-
-from plugin_host import (  # noqa: E402
+from testkit.aws_env import isolated_environ
+from testkit.plugin_host import (
     PLUGIN_MAX_CONCURRENT_CALLS,
     PluginError,
     PluginHost,
@@ -65,15 +61,16 @@ from plugin_host import (  # noqa: E402
     program_inputs,
     state_round_trip,
 )
+from testkit.seeding import seed_configuration
+
+ROOT = Path(__file__).resolve().parent.parent
 
 AWS_CLI = ROOT / ".venv-awscli" / "bin" / "aws"
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
-RULE_SET = (ROOT / "rulesets" / "two_teams.json").read_text()
 REGION = "us-east-1"
 CONFIGURATION = "bench-auto"
 GUARD_TYPE = "pulumi-python:dynamic/gamelift:BackfillGuard"
 TICKET_TYPE = "pulumi-python:dynamic/gamelift:BackfillTicket"
-ACTIVE = frozenset({"QUEUED", "SEARCHING", "REQUIRES_ACCEPTANCE", "PLACING"})
 LISTING = "DescribeGameSessions"
 SEED_THREADS = 8
 
@@ -215,16 +212,13 @@ class Account:
         sessions, each with its automatic backfill ticket."""
         self.control.reset()
         self.control.settings(stop_delay_ms=self.options.stop_delay_ms)
-        self.gamelift.create_matchmaking_rule_set(Name="bench", RuleSetBody=RULE_SET)
-        queue = self.gamelift.create_game_session_queue(Name="bench")["GameSessionQueue"]
-        self.gamelift.create_matchmaking_configuration(
-            Name=CONFIGURATION,
-            RequestTimeoutSeconds=43200,  # no ticket times out during the run
-            AcceptanceRequired=False,
-            RuleSetName="bench",
-            GameSessionQueueArns=[queue["GameSessionQueueArn"]],
-            BackfillMode="AUTOMATIC",
-            FlexMatchMode="WITH_QUEUE",
+        seed_configuration(
+            self.gamelift,
+            CONFIGURATION,
+            backfill_mode="AUTOMATIC",
+            timeout_seconds=43200,  # no ticket times out during the run
+            rule_set="bench",
+            queue="bench",
         )
         fleets = []
         for count in sessions_per_fleet:
@@ -257,26 +251,19 @@ class Account:
 
     def active(self) -> int:
         """Tickets of any kind still active in the account."""
-        return sum(1 for t in self.control.tickets() if t.get("Status") in ACTIVE)
+        return sum(1 for t in self.control.tickets() if t.get("Status") in ACTIVE_STATUSES)
 
 
 # -- the plugin ---------------------------------------------------------------------------
 
 
 def plugin_env(home: Path, retry_mode: str | None = None) -> dict[str, str]:
-    """Fake credentials and no shared AWS files: the plugin talks to the emulator only."""
-    env = {
-        "HOME": str(home),
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_CONFIG_FILE": str(home / "aws-config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(home / "aws-credentials"),
-        "AWS_EC2_METADATA_DISABLED": "true",
-        "AWS_PAGER": "",
-    }
+    """The plugin talks to the emulator only: the test AWS setup, a home of its own; and
+    botocore's own ``AWS_RETRY_MODE`` (honoured by the core) when given."""
+    extra = {"HOME": str(home), "AWS_PAGER": ""}
     if retry_mode:
-        env["AWS_RETRY_MODE"] = retry_mode  # botocore's own setting, honoured by the core
-    return env
+        extra["AWS_RETRY_MODE"] = retry_mode
+    return isolated_environ({}, **extra)
 
 
 @contextlib.contextmanager
@@ -408,7 +395,7 @@ def cli_stops(account: Account, home: Path, tickets: int) -> tuple[float, str]:
     (fleet,) = account.fresh([tickets])
     ids = fleet.ticket_ids
     sample = ids if tickets <= options.cli_full_max else ids[: options.cli_sample]
-    env = {**os.environ, **plugin_env(home)}
+    env = isolated_environ(HOME=str(home), AWS_PAGER="")
     command = [str(AWS_CLI), "gamelift", "stop-matchmaking", "--region", REGION]
     command += ["--endpoint-url", account.url]
     started = time.perf_counter()

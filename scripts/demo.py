@@ -39,6 +39,9 @@ import botocore.config  # noqa: E402
 import botocore.exceptions  # noqa: E402
 
 from gamelift_emulator.client import EmulatorControl  # noqa: E402
+from gamelift_emulator.launcher import LaunchError, launch  # noqa: E402
+from testkit.aws_env import CREDENTIALS, isolated_environ  # noqa: E402
+from testkit.seeding import seed_configuration  # noqa: E402
 
 PULUMI_VERSION = "3.272.0"
 """The CLI release matching the pinned `pulumi` SDK (requirements.txt)."""
@@ -52,7 +55,6 @@ FLEET_ID = "fleet-local-demo"
 CONFIGURATION_NAME = "local-demo-backfill"
 QUEUE_NAME = "local-demo-queue"
 RULE_SET_NAME = "local-demo-two-teams"
-RULE_SET = ROOT / "rulesets" / "two_teams.json"
 PASSPHRASE = "gamelift-backfill-local-demo"
 """The local stack's own passphrase: it protects nothing secret (the salt is committed)."""
 
@@ -63,7 +65,6 @@ CLI_DIR = ROOT / ".pulumi-cli"
 RUN_FILE = STATE_DIR / "demo-emulator.json"
 LOG_FILE = STATE_DIR / "emulator.log"
 OFFLINE_ENV = "GAMELIFT_DEMO_OFFLINE"
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
 
 FINAL_STATUSES = frozenset({"CANCELLED", "COMPLETED", "FAILED", "TIMED_OUT"})
 SESSIONS_AT_START = 4
@@ -110,24 +111,14 @@ def start_emulator(port: int, *, detach: bool) -> tuple[subprocess.Popen[str], s
     """
     STATE_DIR.mkdir(exist_ok=True)
     with LOG_FILE.open("a") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gamelift_emulator", "--port", str(port), "--region", REGION],
-            cwd=ROOT,
-            stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=log,
-            text=True,
-            start_new_session=detach,
-        )
-    assert process.stdout is not None
-    endpoint_url = process.stdout.readline().strip()
-    if not endpoint_url.startswith("http://"):
-        process.wait()
-        raise DemoError(
-            f"the emulator did not start on port {port} (in use? an emulator from `make up` "
-            f"is stopped by `make down`); its log: {LOG_FILE}"
-        )
-    return process, endpoint_url
+        try:
+            running = launch(port=port, region=REGION, stderr=log, detach=detach)
+        except LaunchError as error:
+            raise DemoError(
+                f"{error} (port in use? an emulator from `make up` is stopped by "
+                f"`make down`); its log: {LOG_FILE}"
+            ) from None
+    return running.process, running.endpoint_url
 
 
 def stop_emulator(process: subprocess.Popen[str]) -> None:
@@ -201,19 +192,14 @@ def seed_infrastructure(endpoint_url: str) -> None:
     """What a preview environment has: a fleet, a queue, a rule set, a configuration with
     automatic backfill."""
     fleet = EmulatorControl(endpoint_url).create_fleet(fleet_id=FLEET_ID, region=REGION)
-    client = gamelift(endpoint_url)
-    queue = client.create_game_session_queue(
-        Name=QUEUE_NAME, Destinations=[{"DestinationArn": fleet["fleet_arn"]}]
-    )["GameSessionQueue"]
-    client.create_matchmaking_rule_set(Name=RULE_SET_NAME, RuleSetBody=RULE_SET.read_text())
-    client.create_matchmaking_configuration(
-        Name=CONFIGURATION_NAME,
-        RuleSetName=RULE_SET_NAME,
-        GameSessionQueueArns=[queue["GameSessionQueueArn"]],
-        RequestTimeoutSeconds=120,
-        AcceptanceRequired=False,
-        BackfillMode="AUTOMATIC",
-        FlexMatchMode="WITH_QUEUE",
+    seed_configuration(
+        gamelift(endpoint_url),
+        CONFIGURATION_NAME,
+        backfill_mode="AUTOMATIC",
+        timeout_seconds=120,
+        rule_set=RULE_SET_NAME,
+        queue=QUEUE_NAME,
+        destinations=[fleet["fleet_arn"]],
     )
     say(
         f"seeded fleet {FLEET_ID}, queue {QUEUE_NAME}, rule set {RULE_SET_NAME}, "
@@ -316,15 +302,12 @@ def offline_teardown(endpoint_url: str, timeout: int = DRAIN_TIMEOUT_SECONDS) ->
 
 def demo_env() -> dict[str, str]:
     """Environment of every child: the emulator's credentials and the project's state."""
-    env = {key: value for key, value in os.environ.items() if key != "AWS_SESSION_TOKEN"}
-    env.update(CREDENTIALS)
-    env.update(
+    return isolated_environ(
         AWS_REGION=REGION,
         PULUMI_BACKEND_URL=STATE_DIR.as_uri(),
         PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
         PULUMI_SKIP_UPDATE_CHECK="true",
     )
-    return env
 
 
 def find_pulumi() -> Path | None:

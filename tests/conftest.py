@@ -1,4 +1,9 @@
-"""Shared pytest fixtures: a running GameLift emulator and real boto3 clients of it.
+"""Shared pytest fixtures: an isolated AWS environment, a running GameLift emulator and real
+boto3 clients of it.
+
+* every test (autouse): the AWS environment of ``testkit.aws_env`` (no ``AWS_*`` variable of
+  this machine, credentials test/test, no config files, no instance metadata), and fresh
+  clients of the core (its per-process cache is emptied before each test).
 
 * ``emulator``: the session's ``Emulator`` (system clock), reset before each test
   (state, call counters, faults, settings), so tests share one server but no state.
@@ -20,11 +25,11 @@ import boto3
 import botocore.config
 import pytest
 
+from gamelift_backfill.core.clients import clear_client_cache
 from gamelift_emulator import Emulator, EmulatorControl, ManualClock
+from testkit.aws_env import ACCESS_KEY, SECRET_KEY, isolated_aws_env
+from testkit.world import REGION
 
-REGION = "us-east-1"
-ACCESS_KEY = "test"
-SECRET_KEY = "test"
 # A fixed start for ManualClock: far enough from the epoch to look like a real date.
 MANUAL_CLOCK_START = 1_700_000_000.0
 
@@ -50,6 +55,19 @@ def gamelift_client(
             read_timeout=30,
         ),
     )
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _isolated_aws_session() -> Iterator[None]:
+    """The whole session (and every plugin or CLI it starts) sees only the test AWS setup."""
+    with isolated_aws_env():
+        yield
+
+
+@pytest.fixture(autouse=True)
+def _fresh_clients() -> None:
+    """Clients cached by an earlier test were made from its environment: start without."""
+    clear_client_cache()
 
 
 @pytest.fixture(scope="session")

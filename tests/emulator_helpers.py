@@ -1,10 +1,12 @@
-"""Helpers shared by the emulator's tests: seeding GameLift state, raw signed requests."""
+"""Helpers of the emulator's tests: a player to queue, raw signed requests.
+
+Seeding (rule set, queue, configuration) is ``testkit.seeding``, shared with everything else.
+"""
 
 from __future__ import annotations
 
 import http.client
 import json
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -12,35 +14,7 @@ from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
 
-RULE_SET_BODY = (Path(__file__).resolve().parent.parent / "rulesets" / "two_teams.json").read_text()
 PLAYERS = [{"PlayerId": "player-1", "PlayerAttributes": {"skill": {"N": 12}}}]
-
-
-def seed_configuration(
-    gamelift: Any,
-    name: str = "cfg",
-    backfill_mode: str = "MANUAL",
-    timeout_seconds: int = 120,
-    rule_set: str = "rules",
-) -> dict[str, Any]:
-    """A rule set, a queue and a WITH_QUEUE configuration; returns the configuration."""
-    known = [r["RuleSetName"] for r in gamelift.describe_matchmaking_rule_sets()["RuleSets"]]
-    if rule_set not in known:
-        gamelift.create_matchmaking_rule_set(Name=rule_set, RuleSetBody=RULE_SET_BODY)
-    queues = gamelift.describe_game_session_queues()["GameSessionQueues"]
-    queue = next((q for q in queues if q["Name"] == "queue"), None)
-    if queue is None:
-        queue = gamelift.create_game_session_queue(Name="queue")["GameSessionQueue"]
-    configuration: dict[str, Any] = gamelift.create_matchmaking_configuration(
-        Name=name,
-        RequestTimeoutSeconds=timeout_seconds,
-        AcceptanceRequired=False,
-        RuleSetName=rule_set,
-        GameSessionQueueArns=[queue["GameSessionQueueArn"]],
-        BackfillMode=backfill_mode,
-        FlexMatchMode="WITH_QUEUE",
-    )["Configuration"]
-    return configuration
 
 
 def raw_request(

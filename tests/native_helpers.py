@@ -15,25 +15,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import pytest
-from plugin_host import EngineStub, PluginHost, make_urn
-
 from gamelift_backfill.reference import GUARD_TOKEN, PACKAGE, TICKET_TOKEN
+from testkit.plugin_host import EngineStub, PluginHost, make_urn
 
 ROOT = Path(__file__).resolve().parents[1]
 PLUGIN = ROOT / "bin" / "pulumi-resource-gamelift-backfill"
 REGION = "us-east-1"
-CREDENTIALS = {"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test"}
-# Variables that would let this machine's AWS setup reach the plugin.
-AWS_LEAKS = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_SESSION_TOKEN",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_GAMELIFT",
-)
 TICKET_URN = make_urn("ticket", TICKET_TOKEN, project="native-test")
 GUARD_URN = make_urn("guard", GUARD_TOKEN, project="native-test")
 
@@ -43,11 +30,10 @@ def ticket_urn(name: str) -> str:
 
 
 @contextmanager
-def native_plugin(endpoint_url: str, home: Path, **config: str) -> Iterator[PluginHost]:
-    """The native plugin configured for ``endpoint_url`` in REGION; its engine's log in
-    ``host.engine``. ``config`` overrides the provider configuration."""
-    missing = str(home / "aws-config-absent")
-    env = {**CREDENTIALS, "AWS_CONFIG_FILE": missing, "AWS_SHARED_CREDENTIALS_FILE": missing}
+def native_plugin(endpoint_url: str, **config: str) -> Iterator[PluginHost]:
+    """The native plugin configured for ``endpoint_url`` in REGION (the host isolates its
+    AWS environment: credentials test/test only); its engine's log in ``host.engine``.
+    ``config`` overrides the provider configuration."""
     settings = {"region": REGION, "endpointUrl": endpoint_url, **config}
     host = PluginHost(
         ROOT,
@@ -55,16 +41,9 @@ def native_plugin(endpoint_url: str, home: Path, **config: str) -> Iterator[Plug
         package=PACKAGE,
         engine=EngineStub(),
         config={k: v for k, v in settings.items() if v},
-        env=env,
     )
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        for name in AWS_LEAKS:
-            monkeypatch.delenv(name, raising=False)  # the plugin inherits this environment
-        host.start()
-    try:
+    with host:
         yield host
-    finally:
-        host.close()
 
 
 def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:

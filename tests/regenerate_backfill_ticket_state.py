@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path[:0] = [str(Path(__file__).resolve().parent), str(Path(__file__).resolve().parents[1])]
@@ -28,17 +27,18 @@ from backfill_ticket_helpers import (  # noqa: E402
     up,
 )
 from conftest import gamelift_client  # noqa: E402
-from plugin_host import to_state  # noqa: E402
 
 from gamelift_emulator import Emulator  # noqa: E402
+from testkit.aws_env import isolated_aws_env  # noqa: E402
+from testkit.plugin_host import to_state  # noqa: E402
 
 
 def generate(path: Path) -> dict[str, object]:
     """Create the fixture's ticket against a fresh emulator and write its state to ``path``."""
-    with Emulator() as emulator, tempfile.TemporaryDirectory() as home:
+    with Emulator() as emulator, isolated_aws_env():
         world = seed(gamelift_client(emulator.endpoint_url), emulator.control)
         session = world.session()
-        with plugin(emulator.endpoint_url, Path(home)) as host:
+        with plugin(emulator.endpoint_url) as host:
             _, outs = up(
                 host,
                 configuration_name="cfg",

@@ -19,9 +19,11 @@ Checked for every scenario:
 Most scenarios call the provider classes in this process against one shared in-process
 emulator (reset between scenarios), with polling and retry delays compressed
 (`compressed_time`) so hundreds run in a minute. A seeded fraction runs through the real
-plugin (`plugin_host.PluginHost`) at real speed and SIGKILLs it in the middle of the delete
-after a seeded number of StopMatchmaking calls; a new plugin then deletes from the same
-state. Everything is loopback; a time budget stops the run by itself.
+plugin (`testkit.plugin_host.PluginHost`) at real speed, through a loopback proxy that
+SIGKILLs the plugin the moment its seeded n-th StopMatchmaking call arrives (an event, not a
+guessed time); a new plugin then deletes from the same state. Everything is loopback. A run
+is exactly ``scenarios`` scenarios: its verdict comes from their outcomes, never from how
+fast the machine is.
 
 ``python tests/soak.py --scenarios 2000 --seed 7`` runs it outside pytest;
 ``make soak`` runs the long version through pytest (marker ``soak_long``).
@@ -32,7 +34,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
-import os
 import random
 import sys
 import threading
@@ -55,14 +56,7 @@ import boto3  # noqa: E402
 import botocore.config  # noqa: E402
 import botocore.retries.standard  # noqa: E402
 import pulumi  # noqa: E402
-from emulator_helpers import seed_configuration  # noqa: E402
-from plugin_host import (  # noqa: E402
-    PluginError,
-    PluginHost,
-    make_urn,
-    program_inputs,
-    state_round_trip,
-)
+from fault_helpers import FaultProxy  # noqa: E402
 from pulumi.dynamic import ConfigureRequest  # noqa: E402
 from pulumi.dynamic.config import Config  # noqa: E402
 
@@ -76,12 +70,20 @@ from gamelift_backfill.backfill_ticket import (  # noqa: E402
 from gamelift_backfill.core.clients import clear_client_cache  # noqa: E402
 from gamelift_backfill.core.errors import BackfillError, StopTimeoutError  # noqa: E402
 from gamelift_backfill.core.starting import derive_ticket_id  # noqa: E402
-from gamelift_backfill.core.waiters import Backoff  # noqa: E402
+from gamelift_backfill.core.waiters import ACTIVE_STATUSES, Backoff  # noqa: E402
 from gamelift_emulator import Emulator, EmulatorControl  # noqa: E402
+from testkit.aws_env import isolated_aws_env  # noqa: E402
+from testkit.plugin_host import (  # noqa: E402
+    PluginError,
+    PluginHost,
+    make_urn,
+    program_inputs,
+    state_round_trip,
+)
+from testkit.seeding import seed_configuration  # noqa: E402
 
 REGION = "us-east-1"
 CONFIGURATION = "cfg"
-ACTIVE = frozenset({"QUEUED", "SEARCHING", "REQUIRES_ACCEPTANCE", "PLACING"})
 KNOWN_CODES = frozenset(
     {
         "VALIDATION_ERROR",
@@ -106,28 +108,13 @@ CODE_BY_CLASS = {
     "EndpointError": "CONNECTION_ERROR",
     "StopTimeoutError": "TIMEOUT",
 }
-AWS_ENV = {
-    "AWS_ACCESS_KEY_ID": "test",
-    "AWS_SECRET_ACCESS_KEY": "test",
-    "AWS_CONFIG_FILE": os.devnull,
-    "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
-    "AWS_EC2_METADATA_DISABLED": "true",
-}
-AWS_UNSET = (
-    "AWS_PROFILE",
-    "AWS_DEFAULT_PROFILE",
-    "AWS_REGION",
-    "AWS_DEFAULT_REGION",
-    "AWS_SESSION_TOKEN",
-    "AWS_ENDPOINT_URL",
-    "AWS_ENDPOINT_URL_GAMELIFT",
-)
 TICKET_URN = make_urn("ticket", "pulumi-python:dynamic/gamelift:BackfillTicket")
 GUARD_URN = make_urn("guard", "pulumi-python:dynamic/gamelift:BackfillGuard")
 # Injected errors: 5xx, which botocore retries. (Injected ThrottlingException answers are
 # left to the fault matrix: adaptive retry mode then holds the client at its floor rate of
 # 0.5 calls/s for seconds, which this soak's time compression cannot shorten.)
 ERROR_MIXES = (("InternalServiceException",),)
+HANG_GUARD_SECONDS = 600.0  # only against a hang: a delete takes seconds
 ENGINE_PARALLELISM = 4  # deletes of independent resources run at once, as the engine does
 TIME_COMPRESSION = 50.0  # direct scenarios: polls and retry delays this many times shorter
 
@@ -282,7 +269,6 @@ class Summary:
     seed: int
     outcomes: list[Outcome] = field(default_factory=list)
     wall_seconds: float = 0.0
-    stopped_by_budget: bool = False
 
     @property
     def scenarios(self) -> int:
@@ -300,8 +286,7 @@ class Summary:
         plugin = [o for o in self.outcomes if o.scenario.via_plugin]
         codes = Counter(o.first_error for o in self.outcomes if o.first_error)
         lines = [
-            f"soak seed {self.seed}: {self.scenarios} scenarios in {self.wall_seconds:.1f} s"
-            + (" (stopped by its time budget)" if self.stopped_by_budget else ""),
+            f"soak seed {self.seed}: {self.scenarios} scenarios in {self.wall_seconds:.1f} s",
             f"  succeeded first time: {self.count('success')}",
             f"  failed clearly, then recovered by a retry: {self.count('recovered')}"
             + (f" ({', '.join(f'{c} {n}' for c, n in sorted(codes.items()))})" if codes else ""),
@@ -314,25 +299,6 @@ class Summary:
 
 
 # -- running -------------------------------------------------------------------------------
-
-
-@contextmanager
-def aws_environment() -> Iterator[None]:
-    """Test credentials and nothing else of this machine's AWS setup, restored after."""
-    saved = {name: os.environ.get(name) for name in (*AWS_ENV, *AWS_UNSET)}
-    os.environ.update(AWS_ENV)
-    for name in AWS_UNSET:
-        os.environ.pop(name, None)
-    clear_client_cache()
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
-        clear_client_cache()
 
 
 @contextmanager
@@ -373,20 +339,25 @@ def captured_logs() -> Iterator[list[str]]:
 
 
 @dataclass
-class World:
-    """What a scenario built: fleets, sessions and their tickets, resources to delete."""
+class Built:
+    """What a scenario built: fleets, sessions and their tickets, resources to delete.
+
+    ``proxy``: plugin scenarios' endpoint (stored in every resource's state), where the
+    plugin is killed at an exact StopMatchmaking call.
+    """
 
     fleets: list[str]
     sessions: list[str]
     auto_tickets: list[str]
     resources: list[tuple[str, dict[str, Any]]]  # (ID, outputs in state)
     player_ids: set[str]
+    proxy: FaultProxy | None = None
 
 
 class Watcher:
     """Fires a scenario's events once the emulator shows enough StopMatchmaking calls."""
 
-    def __init__(self, runner: SoakRunner, scenario: Scenario, world: World) -> None:
+    def __init__(self, runner: SoakRunner, scenario: Scenario, world: Built) -> None:
         self.runner, self.scenario, self.world = runner, scenario, world
         self.pending = sorted(scenario.events, key=lambda e: e.after_stops)
         self.leave = threading.Event()
@@ -455,7 +426,7 @@ class SoakRunner:
             clear_client_cache()  # adaptive mode's client-side rate stays low otherwise
         return outcome
 
-    def _run_direct(self, scenario: Scenario, world: World) -> Outcome:
+    def _run_direct(self, scenario: Scenario, world: Built) -> Outcome:
         self.control.faults(**scenario.faults.body())
         with captured_logs() as logs:
             with Watcher(self, scenario, world):
@@ -466,20 +437,19 @@ class SoakRunner:
             outcome.result, outcome.problem = "unrecovered", f"player ID in the log: {leaked[0]}"
         return outcome
 
-    def _run_through_plugin(self, scenario: Scenario, world: World) -> Outcome:
-        """Delete through the plugin; SIGKILL it mid-delete, then delete again with a new one."""
+    def _run_through_plugin(self, scenario: Scenario, world: Built) -> Outcome:
+        """Delete through the plugin; SIGKILL it when its n-th StopMatchmaking arrives (if the
+        delete makes that many), then delete again with a new one."""
         host = first = self._plugin or self._start_plugin()
+        assert world.proxy is not None
         self.control.faults(**scenario.faults.body())
-        killed = False
+        kill = world.proxy.on(
+            "StopMatchmaking", lambda _: host.kill(), nth=scenario.kill_after_stops, before=True
+        )
         with Watcher(self, scenario, world):
             pending = self._delete_async(world.resources, functools.partial(_plugin_delete, host))
-            while not all(f.done() for f in pending):
-                if self.control.calls().get("StopMatchmaking", 0) >= scenario.kill_after_stops:
-                    host.kill()
-                    killed = True
-                    break
-                time.sleep(0.005)
-            errors = [f.exception(timeout=60) for f in pending]
+            errors = [f.exception(timeout=HANG_GUARD_SECONDS) for f in pending]
+        killed = kill.is_set()
         if killed:
             # The engine kept every resource whose delete did not answer: delete them again.
             host.close()
@@ -490,7 +460,10 @@ class SoakRunner:
             )
             for i, error in zip(again, retried, strict=True):
                 errors[i] = error
-        outcome = self._judge(scenario, world, errors, functools.partial(_plugin_delete, host))
+        try:
+            outcome = self._judge(scenario, world, errors, functools.partial(_plugin_delete, host))
+        finally:
+            world.proxy.close()
         outcome.killed = killed
         logs = first.stderr + host.stderr
         leaked = [p for p in world.player_ids if p in logs]
@@ -501,7 +474,7 @@ class SoakRunner:
     def _judge(
         self,
         scenario: Scenario,
-        world: World,
+        world: Built,
         errors: list[BaseException | None],
         delete: Delete,
     ) -> Outcome:
@@ -536,10 +509,10 @@ class SoakRunner:
             scenario, "recovered" if problem is None else "unrecovered", code, problem=problem
         )
 
-    def _after_success(self, world: World) -> str | None:
+    def _after_success(self, world: Built) -> str | None:
         """No active ticket is left, and the configuration can be deleted."""
         self.control.clear_faults()
-        active = [t["TicketId"] for t in self.control.tickets() if t["Status"] in ACTIVE]
+        active = [t["TicketId"] for t in self.control.tickets() if t["Status"] in ACTIVE_STATUSES]
         if active:
             return f"success reported, but {len(active)} ticket(s) active: {active[:5]}"
         try:
@@ -548,7 +521,7 @@ class SoakRunner:
             return f"configuration not deletable after success: {exc}"
         return None
 
-    def _unclear(self, error: BaseException, world: World) -> str | None:
+    def _unclear(self, error: BaseException, world: Built) -> str | None:
         """Why ``error`` is not a clear failure, or None."""
         message = _message_of(error)
         code = _code_of(error)
@@ -571,7 +544,9 @@ class SoakRunner:
 
     def _delete(self, resources: Resources, delete: Delete) -> list[BaseException | None]:
         """Delete every resource (``ENGINE_PARALLELISM`` at once); each one's error or None."""
-        return [f.exception(timeout=600) for f in self._delete_async(resources, delete)]
+        return [
+            f.exception(timeout=HANG_GUARD_SECONDS) for f in self._delete_async(resources, delete)
+        ]
 
     @staticmethod
     def _delete_async(resources: Resources, delete: Delete) -> list[Future[None]]:
@@ -593,7 +568,7 @@ class SoakRunner:
 
     # -- the world -------------------------------------------------------------------------
 
-    def build(self, scenario: Scenario) -> World:
+    def build(self, scenario: Scenario) -> Built:
         """Configuration, fleets, sessions, forced statuses and the resources to delete."""
         self.control.settings(stop_delay_ms=5, auto_backfill_regenerate=scenario.regenerate)
         backfill_mode = "AUTOMATIC" if scenario.kind == "guard" else "MANUAL"
@@ -611,10 +586,12 @@ class SoakRunner:
                 sessions.append(session["GameSessionId"])
                 if session.get("auto_backfill_ticket_id"):
                     auto_tickets.append(session["auto_backfill_ticket_id"])
+        proxy = FaultProxy(self.endpoint) if scenario.via_plugin else None
+        endpoint = proxy.endpoint_url if proxy is not None else self.endpoint
         resources = (
-            [self._create_guard(scenario, fleets)]
+            [self._create_guard(scenario, fleets, endpoint)]
             if scenario.kind == "guard"
-            else [self._create_ticket(scenario, i, arn) for i, arn in enumerate(sessions)]
+            else [self._create_ticket(scenario, i, arn, endpoint) for i, arn in enumerate(sessions)]
         )
         by_session = self._ticket_of_session(scenario, sessions, auto_tickets, resources)
         for session_index, status in scenario.forced:
@@ -624,7 +601,7 @@ class SoakRunner:
         player_ids = {
             str(p["PlayerId"]) for t in self.control.tickets() for p in t.get("Players", [])
         }
-        return World(fleets, sessions, auto_tickets, resources, player_ids)
+        return Built(fleets, sessions, auto_tickets, resources, player_ids, proxy)
 
     @staticmethod
     def _ticket_of_session(
@@ -637,10 +614,12 @@ class SoakRunner:
             return dict(enumerate(auto_tickets))
         return {i: resource_id for i, (resource_id, _) in enumerate(resources)}
 
-    def _create_guard(self, scenario: Scenario, fleets: list[str]) -> tuple[str, dict[str, Any]]:
+    def _create_guard(
+        self, scenario: Scenario, fleets: list[str], endpoint: str
+    ) -> tuple[str, dict[str, Any]]:
         args = BackfillGuardArgs(
             fleet_ids=fleets,
-            endpoint_url=self.endpoint,
+            endpoint_url=endpoint,
             stop_timeout_seconds=scenario.stop_timeout,
         )
         if scenario.via_plugin:
@@ -650,13 +629,13 @@ class SoakRunner:
         return str(created.id), dict(created.outs or {})
 
     def _create_ticket(
-        self, scenario: Scenario, number: int, session: str
+        self, scenario: Scenario, number: int, session: str, endpoint: str
     ) -> tuple[str, dict[str, Any]]:
         name = f"ticket-{number}"
         args = BackfillTicketArgs(
             configuration_name=CONFIGURATION,
             game_session_arn=session,
-            endpoint_url=self.endpoint,
+            endpoint_url=endpoint,
             stop_timeout_seconds=scenario.stop_timeout,
         )
         identity = {
@@ -684,7 +663,7 @@ class SoakRunner:
         created = self._plugin.create(urn, self._plugin.check(urn, {}, news).inputs)
         return created.id, state_round_trip(created.outs)
 
-    def fire(self, event: Event, world: World) -> None:
+    def fire(self, event: Event, world: Built) -> None:
         """Make one mid-delete event happen (a target already gone is no error)."""
         try:
             if event.kind == "terminate" and world.sessions:
@@ -711,7 +690,7 @@ class SoakRunner:
 
 
 def _new_plugin() -> PluginHost:
-    host = PluginHost(config={"aws:region": REGION}, env=AWS_ENV)
+    host = PluginHost(config={"aws:region": REGION})
     host.start()
     return host
 
@@ -752,19 +731,15 @@ def run_soak(
     scenarios: int,
     seed: int,
     plugin_fraction: float,
-    budget_seconds: float,
     on_outcome: Callable[[Outcome], None] | None = None,
 ) -> Summary:
-    """Run ``scenarios`` scenarios (fewer if the time budget runs out) and sum them up."""
+    """Run exactly ``scenarios`` scenarios and sum them up (the wall time is only reported)."""
     summary = Summary(seed=seed)
     started = time.monotonic()
     runner = SoakRunner(emulator)
     try:
-        with aws_environment():
+        with isolated_aws_env():
             for index in range(scenarios):
-                if time.monotonic() - started > budget_seconds:
-                    summary.stopped_by_budget = True
-                    break
                 scenario_started = time.monotonic()
                 outcome = runner.run(generate(seed, index, plugin_fraction))
                 outcome.seconds = time.monotonic() - scenario_started
@@ -783,7 +758,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenarios", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=20240601)
     parser.add_argument("--plugin-fraction", type=float, default=0.02)
-    parser.add_argument("--budget-seconds", type=float, default=1800.0)
     args = parser.parse_args(argv)
     with Emulator(region=REGION) as emulator:
         summary = run_soak(
@@ -791,7 +765,6 @@ def main(argv: list[str] | None = None) -> int:
             scenarios=args.scenarios,
             seed=args.seed,
             plugin_fraction=args.plugin_fraction,
-            budget_seconds=args.budget_seconds,
         )
     print(summary.report())
     return 1 if summary.unrecovered else 0

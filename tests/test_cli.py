@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from guard_helpers import REGION, World, isolate_aws_env, make_world
 
 from gamelift_backfill import cli
 from gamelift_backfill.core import clients
 from gamelift_backfill.core.clients import clear_client_cache
 from gamelift_emulator import Emulator, EmulatorControl
+from testkit.world import REGION, World, make_world
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 
@@ -58,7 +58,6 @@ def world(
     control: EmulatorControl, gamelift: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[World]:
     """A fleet on the reset emulator; test credentials from the environment, no region."""
-    isolate_aws_env(monkeypatch, tmp_path)
     yield make_world(control, gamelift)
     clear_client_cache()  # no client with this test's credentials outlives it
 

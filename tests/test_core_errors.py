@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError, NoCredentialsError
-from core_helpers import World, make_world
 
 from gamelift_backfill.core import clients
 from gamelift_backfill.core.errors import (
@@ -22,7 +21,8 @@ from gamelift_backfill.core.errors import (
     translate,
 )
 from gamelift_backfill.core.tickets import describe_tickets, stop_and_wait
-from gamelift_emulator import Emulator, EmulatorControl, ManualClock
+from gamelift_emulator import Emulator, EmulatorControl
+from testkit.world import World, make_world
 
 
 @pytest.fixture
@@ -30,27 +30,14 @@ def world(emulator: Emulator, gamelift: Any) -> World:
     """A fleet and an AUTOMATIC configuration on the shared emulator (system clock).
 
     Throttling refills with the emulator's clock and botocore's retries sleep for real,
-    so these tests cannot use a manual clock; the World's own clock stays unused.
+    so these tests cannot use a manual clock.
     """
-    return make_world(emulator.control, ManualClock(0), gamelift)
+    return make_world(emulator.control, gamelift)
 
 
 @pytest.fixture
-def aws_env(monkeypatch: pytest.MonkeyPatch, emulator: Emulator) -> Emulator:
-    """The standard AWS chain pointed at the emulator through environment variables only."""
-    for name in (
-        "AWS_PROFILE",
-        "AWS_ENDPOINT_URL",
-        "AWS_ENDPOINT_URL_GAMELIFT",
-        "AWS_RETRY_MODE",
-        "AWS_MAX_ATTEMPTS",
-    ):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent")
-    clients.clear_client_cache()
+def aws_env(emulator: Emulator) -> Emulator:
+    """The standard AWS chain (isolated by conftest) and the shared emulator."""
     return emulator
 
 
@@ -134,10 +121,7 @@ def test_no_credentials_is_an_auth_error() -> None:
 
 def test_region_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     """Input > stack config > AWS_REGION > AWS_DEFAULT_REGION; none at all names `region`."""
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.delenv("AWS_REGION", raising=False)
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
     assert clients.resolve_region("us-east-2", "us-west-1") == "us-east-2"
     assert clients.resolve_region(None, "us-west-1") == "us-west-1"
     assert clients.resolve_region(None, None) == "eu-west-1"
@@ -152,11 +136,6 @@ def test_region_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_endpoint_precedence(monkeypatch: pytest.MonkeyPatch) -> None:
     """Input > AWS_ENDPOINT_URL_GAMELIFT > AWS_ENDPOINT_URL > AWS default (None)."""
-    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
-    monkeypatch.delenv("AWS_PROFILE", raising=False)
-    monkeypatch.delenv("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL_GAMELIFT", raising=False)
-    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     assert clients.resolve_endpoint(None) is None
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:1")
     assert clients.resolve_endpoint(None) == "http://127.0.0.1:1"

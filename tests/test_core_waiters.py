@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import itertools
 
+import boto3
 import pytest
+from botocore.stub import Stubber
+from botocore.waiter import create_waiter_with_client
 
-from gamelift_backfill.core.waiters import WAITER_CONFIG, Backoff, batch_state
+from gamelift_backfill.core.waiters import WAITER_MODEL, WAITER_NAME, Backoff, batch_state
 
 
 @pytest.mark.parametrize(
@@ -26,11 +29,23 @@ def test_success_only_when_no_returned_ticket_is_active(statuses: list[str], sta
     assert batch_state(response) == state
 
 
-def test_model_is_botocore_waiter_data_over_describe_matchmaking() -> None:
-    """The waiter is data in botocore's WaiterModel format over DescribeMatchmaking."""
-    (waiter,) = WAITER_CONFIG["waiters"].values()
-    assert WAITER_CONFIG["version"] == 2
-    assert waiter["operation"] == "DescribeMatchmaking"
+def test_botocore_runs_the_model_until_the_tickets_stopped() -> None:
+    """botocore's own Waiter, built from the model, polls DescribeMatchmaking until no ticket
+    is active: it returns on the answer where the last active ticket ended, not before."""
+    client = boto3.session.Session().client(
+        "gamelift",
+        region_name="us-east-1",
+        aws_access_key_id="test",
+        aws_secret_access_key="test",
+    )
+    answers = [["SEARCHING", "PLACING"], ["CANCELLED", "PLACING"], ["CANCELLED", "COMPLETED"]]
+    with Stubber(client) as stubber:
+        for statuses in answers:
+            tickets = [{"TicketId": f"t{i}", "Status": s} for i, s in enumerate(statuses)]
+            stubber.add_response("describe_matchmaking", {"TicketList": tickets})
+        waiter = create_waiter_with_client(WAITER_NAME, WAITER_MODEL, client)
+        waiter.wait(TicketIds=["t0", "t1"], WaiterConfig={"Delay": 0, "MaxAttempts": 5})
+        stubber.assert_no_pending_responses()
 
 
 def test_backoff_grows_to_its_cap() -> None:

@@ -20,10 +20,9 @@ from typing import Any
 import grpc
 import pulumi
 import pytest
-from backfill_ticket_helpers import URN, Seeded, engine_outputs, isolate_aws, plugin, seed
+from backfill_ticket_helpers import URN, engine_outputs, plugin, seed
 from conftest import gamelift_client
-from guard_helpers import ACTIVE, make_world, when
-from plugin_host import PluginError, make_urn, program_inputs, state_round_trip
+from guard_helpers import when
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.runtime import settings
@@ -38,14 +37,17 @@ from gamelift_backfill.backfill_ticket import (
 from gamelift_backfill.core.clients import clear_client_cache
 from gamelift_backfill.core.errors import InputError
 from gamelift_backfill.core.starting import derive_ticket_id
+from gamelift_backfill.core.waiters import ACTIVE_STATUSES as ACTIVE
 from gamelift_emulator import Emulator, EmulatorControl
+from testkit.plugin_host import PluginError, make_urn, program_inputs, state_round_trip
+from testkit.world import World, make_world
 
 GUARD_URN = make_urn("guard", "pulumi-python:dynamic/gamelift:BackfillGuard")
 PROJECT, STACK = "gamelift-backfill", "dev"
 
 
 @pytest.fixture
-def world(manual_emulator: Emulator) -> Seeded:
+def world(manual_emulator: Emulator) -> World:
     """MANUAL configuration `cfg`, AUTOMATIC `auto`, a fleet, on the ManualClock emulator."""
     return seed(gamelift_client(manual_emulator.endpoint_url), manual_emulator.control)
 
@@ -53,12 +55,11 @@ def world(manual_emulator: Emulator) -> Seeded:
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, manual_emulator: Emulator) -> None:
     """For provider classes called in this process: test credentials, the emulator's endpoint."""
-    isolate_aws(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_ENDPOINT_URL_GAMELIFT", manual_emulator.endpoint_url)
     clear_client_cache()
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
     """Until ``condition`` holds (checked every 10 ms), or fail naming ``what``."""
     deadline = time.monotonic() + timeout
     while not condition():
@@ -147,12 +148,12 @@ def create_derived(provider: BackfillTicketProvider, derived: str, **inputs: Any
 
 
 def test_ticket_delete_killed_mid_wait_is_finished_by_a_new_plugin(
-    world: Seeded, manual_emulator: Emulator, tmp_path: Path
+    world: World, manual_emulator: Emulator, tmp_path: Path
 ) -> None:
     """A ticket delete killed while waiting for the cancel completes from the same state."""
     control = world.control
     session = world.session()
-    with plugin(manual_emulator.endpoint_url, tmp_path) as first:
+    with plugin(manual_emulator.endpoint_url) as first:
         checked = first.check(
             URN,
             {},
@@ -177,7 +178,7 @@ def test_ticket_delete_killed_mid_wait_is_finished_by_a_new_plugin(
     assert active(control) == [ticket_id]  # the cancel has not landed: time has not moved
 
     with (
-        plugin(manual_emulator.endpoint_url, tmp_path) as second,
+        plugin(manual_emulator.endpoint_url) as second,
         when(lambda: calls(control, "StopMatchmaking") >= 2, lambda: advance(control)),
     ):
         second.delete(ticket_id, URN, state)
@@ -200,7 +201,7 @@ def test_guard_drain_killed_midway_is_finished_by_a_new_plugin(
             fleet_ids=[guard_world.fleet_id], max_concurrency=2, stop_timeout_seconds=120
         ).to_props(),
     )
-    with plugin(manual_emulator.endpoint_url, tmp_path) as first:
+    with plugin(manual_emulator.endpoint_url) as first:
         created = first.create(GUARD_URN, first.check(GUARD_URN, {}, news).inputs)
         state = state_round_trip(created.outs)
         assert state["active_ticket_count"] == 30
@@ -214,7 +215,7 @@ def test_guard_drain_killed_midway_is_finished_by_a_new_plugin(
     control.clear_faults()
 
     with (
-        plugin(manual_emulator.endpoint_url, tmp_path) as second,
+        plugin(manual_emulator.endpoint_url) as second,
         when(
             lambda: calls(control, "StopMatchmaking") >= stopped_before + 30,
             lambda: advance(control),
@@ -229,7 +230,7 @@ def test_guard_drain_killed_midway_is_finished_by_a_new_plugin(
 
 
 def test_create_killed_after_start_is_adopted_by_the_retry(
-    world: Seeded, manual_emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    world: World, manual_emulator: Emulator, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """A create whose StartMatchBackfill succeeded but whose plugin died before answering
     is retried by a new plugin, which adopts the started ticket: one ticket, no orphan."""
@@ -250,7 +251,7 @@ def test_create_killed_after_start_is_adopted_by_the_retry(
         return answer
 
     monkeypatch.setattr(backend, "start_match_backfill", answer_lost)
-    with plugin(manual_emulator.endpoint_url, tmp_path) as first:
+    with plugin(manual_emulator.endpoint_url) as first:
         creating = in_background(first.create, URN, first.check(URN, {}, news).inputs)
         assert started.wait(30)
         first.kill()
@@ -259,7 +260,7 @@ def test_create_killed_after_start_is_adopted_by_the_retry(
     monkeypatch.undo()
     assert active(control) == [derived]
 
-    with plugin(manual_emulator.endpoint_url, tmp_path) as second:
+    with plugin(manual_emulator.endpoint_url) as second:
         created = second.create(URN, second.check(URN, {}, news).inputs)
         assert created.id == derived
         assert calls(control, "StartMatchBackfill") == 1
@@ -328,7 +329,7 @@ def test_check_rejects_a_derived_id_gamelift_would_refuse(aws_env: None) -> None
     assert DERIVED_KEY in failures
 
 
-def test_create_adopts_an_active_ticket_with_the_derived_id(aws_env: None, world: Seeded) -> None:
+def test_create_adopts_an_active_ticket_with_the_derived_id(aws_env: None, world: World) -> None:
     """An active ticket with the derived ID, same configuration and session, is adopted."""
     arn = world.session()["GameSessionId"]
     world.gamelift.start_match_backfill(
@@ -345,7 +346,7 @@ def test_create_adopts_an_active_ticket_with_the_derived_id(aws_env: None, world
     assert calls(world.control, "StartMatchBackfill") == 1
 
 
-def test_derived_id_of_an_ended_ticket_takes_the_next_suffix(aws_env: None, world: Seeded) -> None:
+def test_derived_id_of_an_ended_ticket_takes_the_next_suffix(aws_env: None, world: World) -> None:
     """A replacement with the same inputs (the old ticket stopped first) gets `-1`, then `-2`."""
     arn = world.session()["GameSessionId"]
     provider = configured()
@@ -360,7 +361,7 @@ def test_derived_id_of_an_ended_ticket_takes_the_next_suffix(aws_env: None, worl
 
 
 def test_derived_id_active_for_another_configuration_is_not_adopted(
-    aws_env: None, world: Seeded
+    aws_env: None, world: World
 ) -> None:
     """An active ticket with the derived ID but of another configuration is left alone."""
     other = world.session("auto")["GameSessionId"]
@@ -380,7 +381,7 @@ def test_derived_id_active_for_another_configuration_is_not_adopted(
     assert world.status("pulumi-t-3") in ACTIVE
 
 
-def test_derived_ids_all_taken_fail_clearly(aws_env: None, world: Seeded) -> None:
+def test_derived_ids_all_taken_fail_clearly(aws_env: None, world: World) -> None:
     """When every derived candidate is taken by an ended ticket, create says what to do."""
     arn = world.session()["GameSessionId"]
     players = [{"PlayerId": "p-1", "Team": "red"}]

@@ -23,6 +23,7 @@ from pulumi import automation as auto
 
 from gamelift_emulator import Emulator, EmulatorControl
 from scripts import demo
+from testkit.aws_env import CREDENTIALS
 
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT_FILES = ("Pulumi.yaml", "Pulumi.local.yaml", "__main__.py", "program_config.py")
@@ -53,7 +54,7 @@ def local_stack(project: Path, tmp_path: Path, emulator: Emulator) -> auto.Stack
     state = tmp_path / "state"
     state.mkdir()
     env = {
-        **demo.CREDENTIALS,
+        **CREDENTIALS,
         "AWS_REGION": demo.REGION,
         "PULUMI_BACKEND_URL": state.as_uri(),
         "PULUMI_CONFIG_PASSPHRASE": demo.PASSPHRASE,

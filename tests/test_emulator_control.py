@@ -8,11 +8,12 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from emulator_helpers import PLAYERS, seed_configuration
+from emulator_helpers import PLAYERS
 
 from gamelift_emulator import Emulator, EmulatorControl, ManualClock
 from gamelift_emulator.client import EmulatorControlError
 from gamelift_emulator.control import ControlAPI
+from testkit.seeding import seed_configuration
 
 
 @pytest.fixture
@@ -243,7 +244,8 @@ def test_throttle_is_a_token_bucket_per_operation(
 
 
 def test_latency_fault_delays_answers(control: EmulatorControl, gamelift: Any) -> None:
-    """latency_ms delays every affected answer by at least that much."""
+    """latency_ms delays every affected answer by at least that much (a lower bound: a slower
+    machine can only add to it)."""
     control.faults(latency_ms=50)
     started = time.perf_counter()
     gamelift.describe_matchmaking(TicketIds=["a"])

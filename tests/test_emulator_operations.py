@@ -6,9 +6,10 @@ import json
 from typing import Any
 
 import pytest
-from emulator_helpers import PLAYERS, RULE_SET_BODY, seed_configuration
+from emulator_helpers import PLAYERS
 
 from gamelift_emulator import EmulatorControl
+from testkit.seeding import RULE_SET_BODY, seed_configuration
 
 
 def _code(excinfo: pytest.ExceptionInfo[Any]) -> str:

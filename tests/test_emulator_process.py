@@ -6,16 +6,17 @@ import json
 import os
 import signal
 import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import pytest
-from emulator_helpers import PLAYERS, seed_configuration
+from emulator_helpers import PLAYERS
 
 from gamelift_emulator import Emulator, EmulatorControl
+from gamelift_emulator.launcher import launch
+from testkit.seeding import seed_configuration
 
 ROOT = Path(__file__).resolve().parent.parent
 AWS_CLI = ROOT / ".venv-awscli" / "bin" / "aws"
@@ -24,20 +25,13 @@ AWS_CLI = ROOT / ".venv-awscli" / "bin" / "aws"
 @pytest.fixture
 def emulator_process() -> Iterator[tuple[subprocess.Popen[str], str]]:
     """``python -m gamelift_emulator --port 0`` and the URL it printed first."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "gamelift_emulator", "--port", "0"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+    running = launch()
     try:
-        assert process.stdout is not None
-        url = process.stdout.readline().strip()
-        yield process, url
+        yield running.process, running.endpoint_url
     finally:
-        if process.poll() is None:
-            process.kill()
-        process.wait(timeout=10)
+        if running.process.poll() is None:
+            running.process.kill()
+        running.stop()
 
 
 def test_module_prints_url_first_and_exits_zero_on_sigterm(

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import http.client
 import json
-import time
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 from botocore.exceptions import ClientError
-from emulator_helpers import raw_request, seed_configuration
+from emulator_helpers import raw_request
 
 from gamelift_emulator import Emulator
 from gamelift_emulator.models import GameLiftBackend
+from testkit.seeding import seed_configuration
 
 
 def _error(excinfo: pytest.ExceptionInfo[ClientError]) -> tuple[str, str, int]:
@@ -233,15 +233,6 @@ def test_backend_bug_is_internal_failure_not_a_crash(
     assert excinfo.value.response["ResponseMetadata"]["RequestId"] in message
     monkeypatch.undo()
     assert gamelift.describe_matchmaking(TicketIds=["a"])["TicketList"] == []
-
-
-def test_keep_alive_answers_are_not_delayed_by_nagle(emulator: Emulator, gamelift: Any) -> None:
-    """Sequential calls on one keep-alive connection take far less than Nagle's ~40 ms."""
-    gamelift.describe_matchmaking(TicketIds=["warm-up"])
-    started = time.perf_counter()
-    for _ in range(50):
-        gamelift.describe_matchmaking(TicketIds=["a"])
-    assert (time.perf_counter() - started) / 50 < 0.02
 
 
 def test_http_keep_alive_serves_many_requests_on_one_connection(emulator: Emulator) -> None:

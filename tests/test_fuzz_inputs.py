@@ -17,7 +17,6 @@ from contextlib import redirect_stderr, redirect_stdout
 from typing import Any
 
 import pytest
-from guard_helpers import isolate_aws_env
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from pulumi.dynamic import ResourceProvider
@@ -90,15 +89,6 @@ def _root(field: str) -> str:
     return match.group(0) if match else field
 
 
-@pytest.fixture(scope="module")
-def aws_env(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
-    """Test credentials, no region, no profile, no endpoint variables, for the module."""
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        isolate_aws_env(monkeypatch, tmp_path_factory.mktemp("aws"))
-        yield
-    clear_client_cache()
-
-
 def _assert_check_is_total(
     provider: ResourceProvider, names: tuple[str, ...], olds: Any, news: dict[str, Any]
 ) -> None:
@@ -110,7 +100,6 @@ def _assert_check_is_total(
         assert failure.reason
 
 
-@pytest.mark.usefixtures("aws_env")
 @FUZZ
 @given(
     olds=json_like,
@@ -127,7 +116,6 @@ def test_ticket_check_never_raises_and_names_real_properties(
     _assert_check_is_total(provider, backfill_ticket.INPUT_NAMES, olds, news)
 
 
-@pytest.mark.usefixtures("aws_env")
 @FUZZ
 @given(olds=json_like, news=property_bag(backfill_guard.INPUT_NAMES))
 def test_guard_check_never_raises_and_names_real_properties(
@@ -200,7 +188,7 @@ def _is_help(argv: list[str]) -> bool:
 
 
 @pytest.fixture(scope="module")
-def cli_emulator(_session_emulator: Emulator, aws_env: None) -> Iterator[Emulator]:
+def cli_emulator(_session_emulator: Emulator) -> Iterator[Emulator]:
     """The shared emulator, reset; also the endpoint the environment names."""
     _session_emulator.control.reset()
     with pytest.MonkeyPatch.context() as monkeypatch:
@@ -238,7 +226,6 @@ def test_cli_never_crashes_and_always_answers_in_its_documented_forms(
         assert cli_emulator.control.calls() == before
 
 
-@pytest.mark.usefixtures("aws_env")
 @pytest.mark.parametrize("number", [10**400, -(10**400)])
 def test_numbers_too_large_for_a_float_are_property_failures(number: int) -> None:
     """An integer no float can hold fails check on its property instead of raising."""

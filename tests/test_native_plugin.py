@@ -9,24 +9,22 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from pathlib import Path
 from typing import Any
 
 import pytest
-from emulator_helpers import seed_configuration
-from guard_helpers import World, make_world
 from native_helpers import GUARD_URN, TICKET_URN, calls, native_plugin, ticket_urn, wait_for
-from plugin_host import UNKNOWN, PluginError, PluginHost, Secret, state_round_trip
 
 from gamelift_emulator import Emulator, EmulatorControl
+from testkit.plugin_host import UNKNOWN, PluginError, PluginHost, Secret, state_round_trip
+from testkit.world import World, make_world
 
 
 @pytest.fixture(scope="module")
 def host(
-    _session_emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
+    _session_emulator: Emulator,
 ) -> Iterator[PluginHost]:
     """One plugin for the module, like one `pulumi up` or `destroy`."""
-    with native_plugin(_session_emulator.endpoint_url, tmp_path_factory.mktemp("aws")) as plugin:
+    with native_plugin(_session_emulator.endpoint_url) as plugin:
         yield plugin
 
 
@@ -38,7 +36,7 @@ def world(control: EmulatorControl, gamelift: Any) -> World:
 
 def manual_backfill(world: World) -> dict[str, Any]:
     """Inputs of a BackfillTicket that starts a backfill for a new session (MANUAL mode)."""
-    seed_configuration(world.gamelift, "manual", backfill_mode="MANUAL")
+    world.configuration("manual", backfill_mode="MANUAL")
     session = world.control.create_game_session(world.fleet_id, "manual", 2, 8)
     return {"configurationName": "manual", "gameSessionArn": session["GameSessionId"]}
 
@@ -158,14 +156,14 @@ def test_custom_timeout_bounds_the_delete_wait(host: PluginHost, world: World) -
 
 
 def test_cancel_ends_concurrent_deletes_with_errors_naming_the_tickets(
-    emulator: Emulator, world: World, tmp_path: Path
+    emulator: Emulator, world: World
 ) -> None:
     """Six deletes wait at once (more than the dynamic plugin's 4 calls); Cancel ends each
     with an error naming its still-active ticket, none with success."""
     tickets = world.tickets(6)
     for ticket_id in tickets:
         world.control.set_ticket_status(ticket_id, "PLACING")
-    with native_plugin(emulator.endpoint_url, tmp_path) as plugin:
+    with native_plugin(emulator.endpoint_url) as plugin:
         states = {
             t: state_round_trip(plugin.read(t, ticket_urn(t), {}, inputs={}).outs) for t in tickets
         }

@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 from native_helpers import native_plugin
-from plugin_host import PluginHost
 
 from gamelift_backfill import reference
 from gamelift_emulator import Emulator
+from testkit.plugin_host import PluginHost
 
 ROOT = Path(__file__).resolve().parents[1]
 CAMEL = re.compile(r"^[a-z][a-zA-Z0-9]*$")
@@ -39,11 +39,11 @@ GUARD_INPUTS = {
 
 @pytest.fixture(scope="module")
 def schema(
-    _session_emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
+    _session_emulator: Emulator,
 ) -> Iterator[dict[str, Any]]:
     """The schema as the plugin, started as the engine starts it, returns it."""
     plugin: PluginHost
-    with native_plugin(_session_emulator.endpoint_url, tmp_path_factory.mktemp("aws")) as plugin:
+    with native_plugin(_session_emulator.endpoint_url) as plugin:
         yield plugin.get_schema()
 
 

@@ -10,8 +10,11 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from guard_helpers import CREDENTIALS, REGION, World, make_world, when
-from plugin_host import (
+from guard_helpers import when
+
+from gamelift_backfill.backfill_guard import BackfillGuard, BackfillGuardArgs, BackfillGuardProvider
+from gamelift_emulator import Emulator, EmulatorControl
+from testkit.plugin_host import (
     UNKNOWN,
     PluginError,
     PluginHost,
@@ -20,25 +23,17 @@ from plugin_host import (
     state_round_trip,
     type_token,
 )
-
-from gamelift_backfill.backfill_guard import BackfillGuard, BackfillGuardArgs, BackfillGuardProvider
-from gamelift_emulator import Emulator, EmulatorControl
+from testkit.world import REGION, World, make_world
 
 URN = make_urn("guard", type_token(BackfillGuard))
 
 
 @pytest.fixture(scope="module")
 def host(
-    _session_emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
+    _session_emulator: Emulator,
 ) -> Iterator[PluginHost]:
     """The plugin, with test credentials and AWS_ENDPOINT_URL_GAMELIFT in its environment."""
-    no_config = tmp_path_factory.mktemp("aws") / "none"
-    env = {
-        **CREDENTIALS,
-        "AWS_ENDPOINT_URL_GAMELIFT": _session_emulator.endpoint_url,
-        "AWS_CONFIG_FILE": str(no_config),
-        "AWS_SHARED_CREDENTIALS_FILE": str(no_config),
-    }
+    env = {"AWS_ENDPOINT_URL_GAMELIFT": _session_emulator.endpoint_url}
     with PluginHost(config={"aws:region": REGION}, env=env) as plugin_host:
         yield plugin_host
 

@@ -14,16 +14,16 @@ from __future__ import annotations
 import base64
 import json
 import sys
-import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import gamelift_client
-from emulator_helpers import seed_configuration
-from guard_helpers import CREDENTIALS, REGION, World, make_world
-from plugin_host import (
+
+from gamelift_backfill.backfill_guard import BackfillGuard, BackfillGuardArgs, BackfillGuardProvider
+from gamelift_emulator import Emulator, EmulatorControl
+from testkit.plugin_host import (
     PluginHost,
     from_state,
     make_urn,
@@ -32,33 +32,26 @@ from plugin_host import (
     to_state,
     type_token,
 )
-
-from gamelift_backfill.backfill_guard import BackfillGuard, BackfillGuardArgs, BackfillGuardProvider
-from gamelift_emulator import Emulator, EmulatorControl
+from testkit.seeding import seed_configuration
+from testkit.world import REGION, World, make_world
 
 STATE_FIXTURE = Path(__file__).parent / "fixtures" / "state" / "backfill_guard_v1.json"
 FIXTURE_FLEET_ID = "fleet-0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6"
 URN = make_urn("guard", type_token(BackfillGuard))
 
 
-def _plugin(endpoint_url: str, home: Path) -> PluginHost:
+def _plugin(endpoint_url: str) -> PluginHost:
     """The plugin as one `pulumi destroy` runs it: credentials and endpoint from its env."""
-    none = home / "no-aws-config"
-    env = {
-        **CREDENTIALS,
-        "AWS_ENDPOINT_URL_GAMELIFT": endpoint_url,
-        "AWS_CONFIG_FILE": str(none),
-        "AWS_SHARED_CREDENTIALS_FILE": str(none),
-    }
+    env = {"AWS_ENDPOINT_URL_GAMELIFT": endpoint_url}
     return PluginHost(config={"aws:region": REGION}, env=env)
 
 
 @pytest.fixture(scope="module")
 def host(
-    _session_emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
+    _session_emulator: Emulator,
 ) -> Iterator[PluginHost]:
     """One plugin process for the module, pointed at the shared emulator."""
-    with _plugin(_session_emulator.endpoint_url, tmp_path_factory.mktemp("aws")) as plugin:
+    with _plugin(_session_emulator.endpoint_url) as plugin:
         yield plugin
 
 
@@ -87,14 +80,14 @@ def test_destroy_from_the_committed_v1_state(
 
 def generate(path: Path) -> dict[str, Any]:
     """Create a guard against a private emulator and write its stored state to ``path``."""
-    with Emulator() as emulator, tempfile.TemporaryDirectory() as home:
+    with Emulator() as emulator:
         world = make_world(emulator.control, gamelift_client(emulator.endpoint_url))
         emulator.control.create_fleet(fleet_id=FIXTURE_FLEET_ID)
         seed_configuration(world.gamelift, "cfg", backfill_mode="AUTOMATIC")
         args = BackfillGuardArgs(
             fleet_ids=[FIXTURE_FLEET_ID], configuration_name="cfg", stop_timeout_seconds=120
         )
-        with _plugin(emulator.endpoint_url, Path(home)) as plugin:
+        with _plugin(emulator.endpoint_url) as plugin:
             news = program_inputs(BackfillGuardProvider(), args.to_props())
             checked = plugin.check(URN, {}, news)
             created = plugin.create(URN, checked.inputs)

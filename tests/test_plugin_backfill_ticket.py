@@ -20,7 +20,6 @@ from backfill_ticket_helpers import (
     FIXTURE_TICKET_ID,
     STATE_FIXTURE,
     URN,
-    Seeded,
     engine_outputs,
     plugin,
     program,
@@ -29,7 +28,10 @@ from backfill_ticket_helpers import (
 )
 from botocore.exceptions import ClientError
 from conftest import gamelift_client
-from plugin_host import (
+from pulumi.runtime import rpc
+
+from gamelift_emulator import Emulator, EmulatorControl
+from testkit.plugin_host import (
     UNKNOWN,
     PluginError,
     PluginHost,
@@ -38,9 +40,7 @@ from plugin_host import (
     state_round_trip,
     to_state,
 )
-from pulumi.runtime import rpc
-
-from gamelift_emulator import Emulator, EmulatorControl
+from testkit.world import World
 
 PLAYER_ID: str = EXPLICIT_PLAYERS[0]["PlayerId"]
 
@@ -50,22 +50,22 @@ def host(
     _session_emulator: Emulator, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[PluginHost]:
     """One plugin for the module, stack config aws:region = us-east-1."""
-    with plugin(_session_emulator.endpoint_url, tmp_path_factory.mktemp("aws")) as plugin_host:
+    with plugin(_session_emulator.endpoint_url) as plugin_host:
         yield plugin_host
 
 
 @pytest.fixture
-def world(gamelift: Any, control: EmulatorControl) -> Seeded:
+def world(gamelift: Any, control: EmulatorControl) -> World:
     return seed(gamelift, control)
 
 
-def start(host: PluginHost, world: Seeded, **inputs: Any) -> tuple[str, dict[str, Any]]:
+def start(host: PluginHost, world: World, **inputs: Any) -> tuple[str, dict[str, Any]]:
     session = world.session()
     return up(host, configuration_name="cfg", game_session_arn=session["GameSessionId"], **inputs)
 
 
 def test_preview_with_unknowns_checks_and_diffs_without_calling_gamelift(
-    host: PluginHost, world: Seeded
+    host: PluginHost, world: World
 ) -> None:
     """Unknown inputs pass check, make diff report a possible replace, and call no AWS API."""
     _, state = start(host, world)
@@ -98,7 +98,7 @@ def test_check_failures_reach_the_engine_by_property(host: PluginHost) -> None:
 
 
 def test_up_starts_with_players_derived_from_the_session(
-    host: PluginHost, world: Seeded, emulator: Emulator
+    host: PluginHost, world: World, emulator: Emulator
 ) -> None:
     """Up starts a backfill whose players come from MatchmakerData; all is stored."""
     ticket_id, state = start(host, world)
@@ -113,7 +113,7 @@ def test_up_starts_with_players_derived_from_the_session(
     assert isinstance(state["__provider"], Secret)
 
 
-def test_up_starts_with_explicit_players_and_id(host: PluginHost, world: Seeded) -> None:
+def test_up_starts_with_explicit_players_and_id(host: PluginHost, world: World) -> None:
     """Up with players and ticket_id starts exactly that ticket with those players."""
     ticket_id, state = start(host, world, players=EXPLICIT_PLAYERS, ticket_id="explicit-1")
     assert ticket_id == "explicit-1"
@@ -121,7 +121,7 @@ def test_up_starts_with_explicit_players_and_id(host: PluginHost, world: Seeded)
     assert world.players_of("explicit-1")[0]["PlayerId"] == PLAYER_ID
 
 
-def test_up_adopts_an_automatic_ticket(host: PluginHost, world: Seeded) -> None:
+def test_up_adopts_an_automatic_ticket(host: PluginHost, world: World) -> None:
     """ticket_id alone adopts GameLift's automatic ticket without starting another."""
     automatic = world.session("auto")["auto_backfill_ticket_id"]
     ticket_id, state = up(host, ticket_id=automatic)
@@ -130,7 +130,7 @@ def test_up_adopts_an_automatic_ticket(host: PluginHost, world: Seeded) -> None:
     assert "StartMatchBackfill" not in world.control.calls()
 
 
-def test_adopting_a_missing_ticket_fails_not_found(host: PluginHost, world: Seeded) -> None:
+def test_adopting_a_missing_ticket_fails_not_found(host: PluginHost, world: World) -> None:
     """Adoption of an unknown ticket fails the up with a NotFoundError naming it."""
     with pytest.raises(PluginError) as raised:
         up(host, ticket_id="ghost-ticket")
@@ -139,7 +139,7 @@ def test_adopting_a_missing_ticket_fails_not_found(host: PluginHost, world: Seed
 
 
 def test_refresh_reports_live_status_and_keeps_players_secret(
-    host: PluginHost, world: Seeded
+    host: PluginHost, world: World
 ) -> None:
     """Refresh returns the live status and every output; players stay secret."""
     ticket_id, state = start(host, world)
@@ -150,7 +150,7 @@ def test_refresh_reports_live_status_and_keeps_players_secret(
     assert isinstance(read.outs["players"], Secret)
 
 
-def test_refresh_drops_a_gone_ticket(host: PluginHost, world: Seeded) -> None:
+def test_refresh_drops_a_gone_ticket(host: PluginHost, world: World) -> None:
     """A ticket GameLift no longer returns comes back with an empty ID (dropped)."""
     ticket_id, state = start(host, world)
     world.control.settings(retention_s=0)
@@ -159,7 +159,7 @@ def test_refresh_drops_a_gone_ticket(host: PluginHost, world: Seeded) -> None:
 
 
 def test_update_in_place_makes_no_gamelift_call(
-    host: PluginHost, world: Seeded, emulator: Emulator
+    host: PluginHost, world: World, emulator: Emulator
 ) -> None:
     """Timeout and endpoint change in place: diff without replace, update without a call."""
     session = world.session()
@@ -187,7 +187,7 @@ def test_update_in_place_makes_no_gamelift_call(
 
 
 def test_replace_deletes_the_old_ticket_before_starting_the_new(
-    host: PluginHost, world: Seeded
+    host: PluginHost, world: World
 ) -> None:
     """A new game session replaces the ticket, delete first; the engine's sequence works."""
     old_id, state = start(host, world)
@@ -208,7 +208,7 @@ def test_replace_deletes_the_old_ticket_before_starting_the_new(
     assert world.status(created.id) in ("QUEUED", "SEARCHING")
 
 
-def test_destroy_cancels_and_frees_the_configuration(host: PluginHost, world: Seeded) -> None:
+def test_destroy_cancels_and_frees_the_configuration(host: PluginHost, world: World) -> None:
     """Before destroy the configuration cannot be deleted; right after it returns, it can."""
     ticket_id, state = start(host, world)
     with pytest.raises(ClientError, match="active matchmaking tickets"):
@@ -218,7 +218,7 @@ def test_destroy_cancels_and_frees_the_configuration(host: PluginHost, world: Se
     assert world.status(ticket_id) == "CANCELLED"
 
 
-def test_destroy_of_an_already_final_ticket_succeeds(host: PluginHost, world: Seeded) -> None:
+def test_destroy_of_an_already_final_ticket_succeeds(host: PluginHost, world: World) -> None:
     """A ticket that already ended is destroyed without error and keeps its status."""
     ticket_id, state = start(host, world)
     world.control.set_ticket_status(ticket_id, "COMPLETED")
@@ -227,7 +227,7 @@ def test_destroy_of_an_already_final_ticket_succeeds(host: PluginHost, world: Se
 
 
 def test_destroy_timeout_keeps_the_resource_and_a_second_destroy_finishes(
-    host: PluginHost, world: Seeded
+    host: PluginHost, world: World
 ) -> None:
     """A PLACING ticket outlasts stop_timeout_seconds: the error names it; a retry succeeds."""
     ticket_id, state = start(host, world, stop_timeout_seconds=1)
@@ -249,7 +249,7 @@ def test_region_comes_from_stack_config_and_is_stored(
     """With aws:region = us-west-2 and no region input, the ticket lives there and says so."""
     west = seed(gamelift_client(emulator.endpoint_url, region="us-west-2"), control, "us-west-2")
     session = west.session()
-    with plugin(emulator.endpoint_url, tmp_path, {"aws:region": "us-west-2"}) as west_host:
+    with plugin(emulator.endpoint_url, {"aws:region": "us-west-2"}) as west_host:
         ticket_id, state = up(
             west_host, configuration_name="cfg", game_session_arn=session["GameSessionId"]
         )
@@ -259,7 +259,7 @@ def test_region_comes_from_stack_config_and_is_stored(
 
 
 def test_players_are_secret_in_state_and_absent_from_logs_and_errors(
-    host: PluginHost, world: Seeded
+    host: PluginHost, world: World
 ) -> None:
     """Player IDs are stored only as secrets and never written to stderr or error text."""
     ticket_id, state = start(host, world, players=EXPLICIT_PLAYERS)
@@ -282,7 +282,7 @@ def test_players_are_secret_in_state_and_absent_from_logs_and_errors(
 
 
 def test_destroy_from_the_committed_v1_state(
-    host: PluginHost, world: Seeded, emulator: Emulator
+    host: PluginHost, world: World, emulator: Emulator
 ) -> None:
     """A stack created by release 1 (committed state bytes) is destroyed by today's code.
 

@@ -18,7 +18,8 @@ from typing import Any
 import grpc
 import pytest
 from fixtures.echo_provider import CALLS_ENV, Echo, EchoProvider
-from plugin_host import (
+
+from testkit.plugin_host import (
     PLUGIN_MAX_CONCURRENT_CALLS,
     UNKNOWN,
     PluginError,
@@ -251,7 +252,7 @@ def test_serializing_leaves_the_threads_event_loop_alone() -> None:
     import asyncio
     import threading
 
-    from plugin_host import _serialize
+    from testkit.plugin_host import _serialize
 
     seen: list[bool] = []
 

@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from guard_helpers import REGION, World, isolate_aws_env, make_world
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.output import Unknown
@@ -16,6 +15,7 @@ from gamelift_backfill.backfill_guard import BackfillGuardArgs, BackfillGuardPro
 from gamelift_backfill.core.clients import clear_client_cache
 from gamelift_backfill.core.errors import AuthError, InputError, StopTimeoutError
 from gamelift_emulator import Emulator, EmulatorControl
+from testkit.world import REGION, World, make_world
 
 UNKNOWN = Unknown()  # type: ignore[no-untyped-call]  # the value the plugin hands over
 
@@ -25,7 +25,6 @@ def world(
     control: EmulatorControl, gamelift: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[World]:
     """A fleet on the reset emulator; test credentials from the environment only."""
-    isolate_aws_env(monkeypatch, tmp_path)
     yield make_world(control, gamelift)
     clear_client_cache()  # no client with this test's credentials outlives it
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backfill_ticket_helpers import EXPLICIT_PLAYERS, Seeded, isolate_aws, seed
+from backfill_ticket_helpers import EXPLICIT_PLAYERS, seed
 from conftest import gamelift_client
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
@@ -31,18 +31,18 @@ from gamelift_backfill.core.errors import (
     StopTimeoutError,
 )
 from gamelift_emulator import Emulator, EmulatorControl
+from testkit.world import World
 
 
 @pytest.fixture(autouse=True)
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, emulator: Emulator) -> None:
     """Test credentials, the emulator as endpoint through the environment, no region."""
-    isolate_aws(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_ENDPOINT_URL_GAMELIFT", emulator.endpoint_url)
     clear_client_cache()
 
 
 @pytest.fixture
-def world(gamelift: Any, control: EmulatorControl) -> Seeded:
+def world(gamelift: Any, control: EmulatorControl) -> World:
     return seed(gamelift, control)
 
 
@@ -97,7 +97,7 @@ def test_provider_pickles_by_reference_with_no_instance_state() -> None:
 # -- check ---------------------------------------------------------------------------------
 
 
-def test_check_normalises_and_resolves(world: Seeded, emulator: Emulator) -> None:
+def test_check_normalises_and_resolves(world: World, emulator: Emulator) -> None:
     """Floats become ints, the timeout defaults, region and endpoint are resolved offline."""
     session = world.session()
     before = world.control.calls()
@@ -212,7 +212,7 @@ def test_check_reports_a_missing_region() -> None:
 
 
 def test_create_starts_with_players_derived_from_matchmaker_data(
-    world: Seeded, emulator: Emulator
+    world: World, emulator: Emulator
 ) -> None:
     """Players come from MatchmakerData; ID and every output are stored, region included."""
     session = world.session()
@@ -231,7 +231,7 @@ def test_create_starts_with_players_derived_from_matchmaker_data(
     assert datetime.fromisoformat(outs["start_time"]).tzinfo is not None
 
 
-def test_create_starts_with_explicit_players_and_chosen_id(world: Seeded) -> None:
+def test_create_starts_with_explicit_players_and_chosen_id(world: World) -> None:
     """Given players and ticket_id are used as is; floats from gRPC are accepted."""
     session = world.session()
     players = [{**EXPLICIT_PLAYERS[0], "LatencyInMs": {"us-east-1": 40.0}}]
@@ -244,7 +244,7 @@ def test_create_starts_with_explicit_players_and_chosen_id(world: Seeded) -> Non
     assert world.players_of("chosen-1")[0]["PlayerId"] == "secret-player-7f3a"
 
 
-def test_create_adopts_an_automatic_ticket_without_starting_one(world: Seeded) -> None:
+def test_create_adopts_an_automatic_ticket_without_starting_one(world: World) -> None:
     """ticket_id alone records the existing ticket after DescribeMatchmaking shows it."""
     ticket_id = world.session("auto")["auto_backfill_ticket_id"]
     created: Any = configured().create(checked(configured(), ticket_id=ticket_id))
@@ -255,13 +255,13 @@ def test_create_adopts_an_automatic_ticket_without_starting_one(world: Seeded) -
     assert "StartMatchBackfill" not in world.control.calls()
 
 
-def test_adopting_an_unknown_ticket_is_not_found(world: Seeded) -> None:
+def test_adopting_an_unknown_ticket_is_not_found(world: World) -> None:
     """Adoption of a ticket GameLift does not know fails NOT_FOUND, naming the ticket."""
     with pytest.raises(NotFoundError, match="cannot adopt backfill ticket ghost-1"):
         configured().create(checked(configured(), ticket_id="ghost-1"))
 
 
-def test_adopting_with_another_configuration_is_refused(world: Seeded) -> None:
+def test_adopting_with_another_configuration_is_refused(world: World) -> None:
     """A configuration_name that is not the ticket's is an input error, not a silent adopt."""
     ticket_id = world.session("auto")["auto_backfill_ticket_id"]
     with pytest.raises(InputError) as raised:
@@ -269,7 +269,7 @@ def test_adopting_with_another_configuration_is_refused(world: Seeded) -> None:
     assert raised.value.fields == ["configuration_name"]
 
 
-def test_starting_with_a_taken_ticket_id_leaves_that_ticket_alone(world: Seeded) -> None:
+def test_starting_with_a_taken_ticket_id_leaves_that_ticket_alone(world: World) -> None:
     """A start whose chosen ID exists fails, naming the ticket, and does not stop it."""
     existing = world.session("auto")["auto_backfill_ticket_id"]
     with pytest.raises(ServiceError, match=f"{existing} already exists"):
@@ -291,7 +291,7 @@ def test_core_client_honours_a_stored_aws_default_endpoint(
     assert client.meta.endpoint_url == "https://gamelift.us-east-1.amazonaws.com"
 
 
-def test_region_precedence_input_then_stack_config(world: Seeded, control: EmulatorControl) -> None:
+def test_region_precedence_input_then_stack_config(world: World, control: EmulatorControl) -> None:
     """The region input wins over aws:region, which wins over the environment; stored."""
     west = seed(gamelift_client(control.endpoint_url, region="us-west-2"), control, "us-west-2")
     session = west.session()
@@ -302,7 +302,7 @@ def test_region_precedence_input_then_stack_config(world: Seeded, control: Emula
     assert from_input.outs["region"] == "us-west-2"
 
 
-def test_create_errors_never_carry_player_ids(world: Seeded) -> None:
+def test_create_errors_never_carry_player_ids(world: World) -> None:
     """A failed start explains itself without the player IDs it was given."""
     with pytest.raises(NotFoundError) as raised:
         configured().create(
@@ -320,7 +320,7 @@ def test_create_errors_never_carry_player_ids(world: Seeded) -> None:
 # -- read ----------------------------------------------------------------------------------
 
 
-def test_read_reports_live_status_and_every_output(world: Seeded) -> None:
+def test_read_reports_live_status_and_every_output(world: World) -> None:
     """Refresh returns the stored outputs with the ticket's current status."""
     created = start(configured(), world.session())
     world.control.set_ticket_status(created.id, "PLACING")
@@ -329,7 +329,7 @@ def test_read_reports_live_status_and_every_output(world: Seeded) -> None:
     assert read.outs == {**created.outs, "status": "PLACING"}
 
 
-def test_read_drops_a_ticket_gamelift_no_longer_returns(world: Seeded) -> None:
+def test_read_drops_a_ticket_gamelift_no_longer_returns(world: World) -> None:
     """A ticket absent from DescribeMatchmaking is reported with an empty ID."""
     created = start(configured(), world.session())
     world.control.settings(retention_s=0)
@@ -340,7 +340,7 @@ def test_read_drops_a_ticket_gamelift_no_longer_returns(world: Seeded) -> None:
     assert read.outs["ticket_id"] == created.id
 
 
-def test_read_error_is_raised_not_taken_for_a_gone_ticket(world: Seeded) -> None:
+def test_read_error_is_raised_not_taken_for_a_gone_ticket(world: World) -> None:
     """A failing DescribeMatchmaking fails the refresh instead of dropping the resource."""
     created = start(configured(), world.session())
     world.control.faults(
@@ -354,7 +354,7 @@ def test_read_error_is_raised_not_taken_for_a_gone_ticket(world: Seeded) -> None
 
 
 def test_update_changes_timeout_and_endpoint_in_place_without_calls(
-    world: Seeded, emulator: Emulator
+    world: World, emulator: Emulator
 ) -> None:
     """Update makes no GameLift call and returns every output with the new values."""
     created = start(configured(), world.session())
@@ -449,7 +449,7 @@ def test_diff_unknown_news_are_changes() -> None:
 # -- delete --------------------------------------------------------------------------------
 
 
-def test_delete_stops_and_waits_until_cancelled(world: Seeded) -> None:
+def test_delete_stops_and_waits_until_cancelled(world: World) -> None:
     """Delete returns only once the ticket is CANCELLED; the configuration is then free."""
     created = start(configured(), world.session())
     configured().delete(created.id, created.outs)
@@ -458,7 +458,7 @@ def test_delete_stops_and_waits_until_cancelled(world: Seeded) -> None:
 
 
 @pytest.mark.parametrize("final", ["COMPLETED", "CANCELLED"])
-def test_delete_of_a_final_ticket_succeeds(world: Seeded, final: str) -> None:
+def test_delete_of_a_final_ticket_succeeds(world: World, final: str) -> None:
     """A ticket already ended counts as stopped."""
     created = start(configured(), world.session())
     world.control.set_ticket_status(created.id, final)
@@ -466,13 +466,16 @@ def test_delete_of_a_final_ticket_succeeds(world: Seeded, final: str) -> None:
     assert world.status(created.id) == final
 
 
-def test_delete_of_a_ticket_gamelift_forgot_succeeds(world: Seeded, emulator: Emulator) -> None:
-    """A ticket unknown to GameLift counts as stopped."""
+def test_delete_of_a_ticket_gamelift_forgot_succeeds(world: World, emulator: Emulator) -> None:
+    """A ticket unknown to GameLift counts as stopped: the delete asks GameLift, hears
+    NotFound, and succeeds instead of failing the destroy."""
     state = {**STATE, "ticket_id": "forgotten-1", "endpoint_url": emulator.endpoint_url}
     configured().delete("forgotten-1", state)
+    assert world.control.calls()["StopMatchmaking"] == 1
+    assert world.status("forgotten-1") is None
 
 
-def test_delete_times_out_naming_ticket_and_status(world: Seeded) -> None:
+def test_delete_times_out_naming_ticket_and_status(world: World) -> None:
     """A ticket stuck in PLACING fails the delete at stop_timeout_seconds; a retry succeeds."""
     created = start(configured(), world.session(), stop_timeout_seconds=1)
     world.control.set_ticket_status(created.id, "PLACING")

@@ -31,19 +31,6 @@ import pytest
 from backfill_ticket_helpers import engine_outputs
 from botocore import xform_name
 from conftest import gamelift_client
-from emulator_helpers import seed_configuration
-from guard_helpers import isolate_aws_env
-from plugin_host import (
-    PROVIDER_KEY,
-    PluginError,
-    PluginHost,
-    Secret,
-    make_urn,
-    program_inputs,
-    state_round_trip,
-    to_state,
-    type_token,
-)
 from pulumi.runtime import rpc
 
 from gamelift_backfill import cli
@@ -57,6 +44,18 @@ from gamelift_backfill.core.clients import clear_client_cache
 from gamelift_backfill.core.errors import AuthError
 from gamelift_backfill.core.validation import check_endpoint_url
 from gamelift_emulator import Emulator
+from testkit.plugin_host import (
+    PROVIDER_KEY,
+    PluginError,
+    PluginHost,
+    Secret,
+    make_urn,
+    program_inputs,
+    state_round_trip,
+    to_state,
+    type_token,
+)
+from testkit.seeding import seed_configuration
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"
@@ -145,7 +144,6 @@ def _run_cli(*argv: str) -> tuple[int, str, str]:
 @pytest.fixture
 def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """Test credentials from the environment; no profile, region or endpoint variables."""
-    isolate_aws_env(monkeypatch, tmp_path)
 
 
 @pytest.mark.usefixtures("aws_env")
@@ -295,7 +293,6 @@ def canary(
     make_emulator: Callable[..., Emulator], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> Iterator[Canary]:
     """Canary credentials in the environment (and only they are valid); a seeded emulator."""
-    isolate_aws_env(monkeypatch, tmp_path)
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", ACCESS_KEY)
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", SECRET_KEY)
     emulator = make_emulator(region=REGION, credentials={ACCESS_KEY: (SECRET_KEY, ACCOUNT_ID)})
@@ -577,7 +574,6 @@ def test_iam_policy_matches_the_operations_seen_by_the_emulator(
 ) -> None:
     """A create/read/update/delete of both resources and a CLI stop, drain and status call,
     as the emulator counts them, exactly the operations of the policy."""
-    isolate_aws_env(monkeypatch, tmp_path)
     control = emulator.control
     endpoint = emulator.endpoint_url
     seed_configuration(gamelift, "cfg", backfill_mode="MANUAL")

@@ -1,7 +1,7 @@
 """The seeded randomized teardown soak (tests/soak.py): short in `make test`, long in `make soak`.
 
-Each run prints its summary (pytest -s shows it); both assert that no scenario was left
-unrecovered and that the run did not stop early for lack of time.
+Each run prints its summary (pytest -s shows it); both run an exact number of scenarios and
+judge only their outcomes. The timeouts are hang guards, far above a normal run on any machine.
 """
 
 from __future__ import annotations
@@ -12,12 +12,11 @@ from soak import run_soak
 from gamelift_emulator import Emulator
 
 SHORT_SCENARIOS = 200
-SHORT_BUDGET_SECONDS = 110.0
 LONG_SCENARIOS = 2000
-LONG_BUDGET_SECONDS = 1800.0
 SEED = 20240601
 
 
+@pytest.mark.timeout(3600)  # a hang guard: the run takes about 90 s here
 def test_short_soak_every_teardown_succeeds_or_fails_clearly_and_recovers(
     _session_emulator: Emulator,  # noqa: PT019 - its value is used
 ) -> None:
@@ -29,7 +28,6 @@ def test_short_soak_every_teardown_succeeds_or_fails_clearly_and_recovers(
         scenarios=SHORT_SCENARIOS,
         seed=SEED,
         plugin_fraction=1 / 30,
-        budget_seconds=SHORT_BUDGET_SECONDS,
     )
     print(summary.report())
     assert summary.unrecovered == [], summary.report()
@@ -38,18 +36,18 @@ def test_short_soak_every_teardown_succeeds_or_fails_clearly_and_recovers(
 
 
 @pytest.mark.soak_long
+@pytest.mark.timeout(6 * 3600)  # a hang guard: the run takes about 25 minutes here
 def test_long_soak_every_teardown_succeeds_or_fails_clearly_and_recovers(
     _session_emulator: Emulator,  # noqa: PT019 - its value is used
 ) -> None:
-    """2,000 seeded scenarios (one in 50 through a SIGKILLed plugin), bounded at 30 minutes, with
-    the same checks as the short soak."""
+    """2,000 seeded scenarios (one in 50 through a SIGKILLed plugin), with the same checks as
+    the short soak."""
     _session_emulator.control.reset()
     summary = run_soak(
         _session_emulator,
         scenarios=LONG_SCENARIOS,
         seed=SEED,
         plugin_fraction=0.02,
-        budget_seconds=LONG_BUDGET_SECONDS,
     )
     print(summary.report())
     assert summary.unrecovered == [], summary.report()
