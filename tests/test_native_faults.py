@@ -193,7 +193,7 @@ def test_delete_killed_mid_wait_is_finished_by_a_new_plugin(
         native_plugin(url) as second,
         when(
             lambda: calls(control, "StopMatchmaking") > stopped_before,
-            lambda: control.advance_clock(1),
+            lambda: (control.advance_clock(1), None)[1],
         ),
     ):
         second.delete(id_, urn, state)
