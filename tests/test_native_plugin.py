@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from native_helpers import GUARD_URN, TICKET_URN, calls, native_plugin, ticket_urn, wait_for
 
+from gamelift_backfill.reference import TICKET_TOKEN
 from gamelift_emulator import Emulator, EmulatorControl
 from testkit.plugin_host import UNKNOWN, PluginError, PluginHost, Secret, state_round_trip
 from testkit.world import World, make_world
@@ -89,8 +90,10 @@ def test_ticket_create_read_update_delete(host: PluginHost, world: World) -> Non
     """A backfill started from a session: players come back secret, refresh reads its
     status, an update changes only the timeout, delete cancels it."""
     news = manual_backfill(world)
+    ticket_properties = host.get_schema()["resources"][TICKET_TOKEN]["properties"]
     ticket_id, state = up(host, TICKET_URN, news)
     assert isinstance(state["players"], Secret)
+    assert set(state) <= set(ticket_properties)  # properties only: no code, no __provider
     assert state["status"] in ("QUEUED", "SEARCHING")
     assert world.status(ticket_id) in ("QUEUED", "SEARCHING")
 

@@ -27,6 +27,11 @@ from gamelift_backfill.core.tickets import GONE, ProgressEvent, describe_tickets
 
 from .cancel import CancelFlag, Watch
 
+# Concurrent deletes of tickets in one place share the process's two clients (read, stop):
+# their connection pools are sized for this many at once (the engine's parallelism), so
+# that no connection is opened per call and discarded.
+CONCURRENT_TICKET_DELETES = 64
+
 
 @dataclass(frozen=True)
 class ProviderConfig:
@@ -167,11 +172,12 @@ class Ticket:
         """StopMatchmaking and wait, as the dynamic delete, under the request's deadline."""
         region = resolve_region(props.get("region"), self.config.region)
         endpoint = props.get("endpoint_url") or None
+        pool = CONCURRENT_TICKET_DELETES
         report = stop_and_wait(
-            gamelift_client(region, endpoint),
+            gamelift_client(region, endpoint, max_concurrency=pool),
             [id_],
             timeout_seconds=_deadline(props.get("stop_timeout_seconds"), timeout),
-            stop_client=gamelift_client(region, endpoint, role="stop"),
+            stop_client=gamelift_client(region, endpoint, role="stop", max_concurrency=pool),
             clock=watch.clock,
             sleep=watch.sleep,
             on_event=watch.on_event,
