@@ -11,7 +11,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulumi
@@ -26,19 +26,29 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
-from pulumi.output import Unknown
-from pulumi.runtime.rpc import UNKNOWN
 
-from gamelift_backfill.core.clients import Role, gamelift_client, resolve_endpoint, resolve_region
-from gamelift_backfill.core.drain import DrainReport, count_active, drain
-from gamelift_backfill.core.errors import FINISH_HINT, BackfillError, Failure, InputError
+from gamelift_backfill.core.drain import DrainReport, count_active
+from gamelift_backfill.core.errors import BackfillError, Failure, InputError
 from gamelift_backfill.core.tickets import (
     DEFAULT_MAX_CONCURRENCY,
     DEFAULT_STOP_TIMEOUT_SECONDS,
     ProgressEvent,
     ProgressTally,
 )
-from gamelift_backfill.core.validation import check_endpoint_url, validate_inputs
+from gamelift_backfill.provider_reference import needs_new_reference
+from gamelift_backfill.translate import (
+    DYNAMIC,
+    UNKNOWN_VALUE,
+    ProviderConfig,
+    Where,
+    advice,
+    comparable,
+    endpoint_for,
+    endpoint_or_raise,
+    normalise,
+    phrase,
+    region_for,
+)
 
 INPUT_NAMES = (
     "fleet_ids",
@@ -58,7 +68,6 @@ DEFAULTS: dict[str, Any] = {
     "max_concurrency": DEFAULT_MAX_CONCURRENCY,
 }
 PROGRESS_EVERY_SECONDS = 10.0
-_UNKNOWN = object()  # what an unknown value compares as in diff: unequal to anything
 
 
 class BackfillGuardArgs:
@@ -123,16 +132,16 @@ class BackfillGuardProvider(ResourceProvider):
     """Translates Pulumi's check/diff/create/read/update/delete into the shared core.
 
     Holds no client, lock or session: it is pickled into the stack's state. The only
-    thing it remembers is the stack's `aws:region`, handed over by `configure` inside the
-    plugin process (after unpickling).
+    thing it remembers is the stack's configuration (region, endpoint), handed over by
+    `configure` inside the plugin process (after unpickling).
     """
 
-    stack_region: str | None = None
+    _config: ProviderConfig = ProviderConfig()
 
     def configure(self, req: ConfigureRequest) -> None:
-        """Remember `aws:region`: `pulumi.Config()` does not work inside a provider."""
-        region = req.config.get("aws:region")
-        self.stack_region = str(region) if region else None
+        """Remember the stack's configuration: `pulumi.Config()` does not work inside a
+        provider."""
+        self._config = ProviderConfig.from_mapping(req.config)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate every input offline; numbers normalised, defaults filled, unknowns kept."""
@@ -146,44 +155,55 @@ class BackfillGuardProvider(ResourceProvider):
             for name in INPUT_NAMES
             if self._comparable(name, _news, _olds) != self._comparable(name, _olds, _olds)
         ]
+        # A release-1 state (`providers.backfill_guard`) updates in place to re-record the
+        # package's provider reference (provider_reference.py).
         return DiffResult(
-            changes=bool(changed),
+            changes=bool(changed) or needs_new_reference(_olds, _news),
             replaces=[name for name in changed if name in REPLACE_ON],
             delete_before_replace=False,
         )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Resolve region and endpoint, prove the fleets can be listed, count active tickets."""
-        settings = self._settings(props)
-        return CreateResult(f"backfill-guard-{uuid.uuid4()}", _outputs(settings))
+        try:
+            settings = self._settings(props)
+            return CreateResult(f"backfill-guard-{uuid.uuid4()}", _outputs(settings))
+        except BackfillError as error:
+            raise phrase(error, DYNAMIC) from None
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         """Refresh `active_ticket_count` with the stored region and endpoint."""
-        return ReadResult(id_, _outputs(self._settings(props, stored=True)))
+        try:
+            return ReadResult(id_, _outputs(self._settings(props, stored=True)))
+        except BackfillError as error:
+            raise phrase(error, DYNAMIC) from None
 
     def update(self, _id: str, _olds: dict[str, Any], _news: dict[str, Any]) -> UpdateResult:
         """In place (diff replaces on a region change); returns every output."""
         region = _olds.get("region")
-        return UpdateResult(_outputs(self._settings(_news, fallback_region=region)))
+        try:
+            return UpdateResult(_outputs(self._settings(_news, fallback_region=region)))
+        except BackfillError as error:
+            raise phrase(error, DYNAMIC) from None
 
     def delete(self, _id: str, _props: dict[str, Any]) -> None:
         """Drain with the settings stored in state; on failure the guard stays in state."""
-        settings = self._settings(_props, stored=True)
-        log = _DrainLog(settings)
         try:
-            report = drain(
-                settings.client(),
-                settings.fleet_ids,
-                stop_client=settings.client("stop"),
-                configuration_name=settings.configuration_name,
-                ticket_ids=settings.ticket_ids,
-                timeout_seconds=settings.stop_timeout_seconds,
-                max_concurrency=settings.max_concurrency,
-                on_event=log.on_event,
-            )
+            settings = self._settings(_props, stored=True)
+            log = _DrainLog(settings)
+            try:
+                report = settings.drain(
+                    settings.fleet_ids,
+                    configuration_name=settings.configuration_name,
+                    ticket_ids=settings.ticket_ids,
+                    timeout_seconds=settings.stop_timeout_seconds,
+                    on_event=log.on_event,
+                )
+            except BackfillError as error:
+                log.failed(error)
+                raise
         except BackfillError as error:
-            log.failed(error)
-            raise
+            raise phrase(error, DYNAMIC) from None
         log.done(report)
 
     # -- helpers -----------------------------------------------------------------------
@@ -207,63 +227,43 @@ class BackfillGuardProvider(ResourceProvider):
         region = inputs.get("region")
         endpoint = inputs.get("endpoint_url")
         if not stored:
-            region = self._default_region(region, fallback_region)
-            endpoint = resolve_endpoint(endpoint)
-            if endpoint is not None and (problems := check_endpoint_url(endpoint)):
-                # From AWS_ENDPOINT_URL(_GAMELIFT): the same rule as the input.
-                raise InputError(problems)
+            region = region_for(region, self._config, fallback_region)
+            endpoint = endpoint_or_raise(endpoint, self._config)
         return GuardSettings(
             fleet_ids=list(inputs["fleet_ids"]),
             configuration_name=inputs.get("configuration_name"),
             ticket_ids=list(inputs.get("ticket_ids") or []),
-            region=region or resolve_region(None, self.stack_region),
+            region=region or region_for(None, self._config),
             endpoint_url=endpoint,
             stop_timeout_seconds=inputs["stop_timeout_seconds"],
             max_concurrency=int(inputs["max_concurrency"]),
         )
 
-    def _default_region(self, explicit: str | None, fallback: str | None) -> str:
-        """Input > `aws:region` > environment/profile; ``fallback`` if none gives one."""
-        try:
-            return resolve_region(explicit, self.stack_region)
-        except InputError:
-            if fallback:
-                return fallback
-            raise
-
     def _comparable(self, name: str, props: Mapping[str, Any], olds: Mapping[str, Any]) -> Any:
         """A property as create would store it, so that equal settings compare equal."""
-        value = props.get(name)
-        if _is_unknown(value) or (isinstance(value, list) and any(map(_is_unknown, value))):
-            return _UNKNOWN
+        value = comparable(props.get(name))
+        if value is UNKNOWN_VALUE:
+            return value
         if name in ("fleet_ids", "ticket_ids"):
             return sorted(dict.fromkeys(value or []))  # order and repeats mean nothing
         if name == "region" and not value:
-            return self._default_region(None, olds.get("region"))
+            return region_for(None, self._config, olds.get("region"))
         if name == "endpoint_url" and not value:
-            return resolve_endpoint(None)
+            return endpoint_for(None, self._config)[0]
         if name in DEFAULTS and value is None:
             return DEFAULTS[name]
         return value
 
 
 @dataclass(frozen=True)
-class GuardSettings:
-    """A guard's inputs as resolved: what is stored, and what delete drains with."""
+class GuardSettings(Where):
+    """A guard's inputs as resolved: what is stored, and what delete drains with
+    (``client(role)`` from :class:`~gamelift_backfill.translate.Where`)."""
 
-    fleet_ids: list[str]
-    configuration_name: str | None
-    ticket_ids: list[str]
-    region: str
-    endpoint_url: str | None
-    stop_timeout_seconds: float
-    max_concurrency: int
-
-    def client(self, role: Role = "read") -> Any:
-        """The process's cached GameLift client for these settings and ``role``."""
-        return gamelift_client(
-            self.region, self.endpoint_url, role=role, max_concurrency=self.max_concurrency
-        )
+    fleet_ids: list[str] = field(default_factory=list)
+    configuration_name: str | None = None
+    ticket_ids: list[str] = field(default_factory=list)
+    stop_timeout_seconds: float = DEFAULT_STOP_TIMEOUT_SECONDS
 
 
 def _outputs(settings: GuardSettings) -> dict[str, Any]:
@@ -288,11 +288,6 @@ def _outputs(settings: GuardSettings) -> dict[str, Any]:
     return outputs
 
 
-def _is_unknown(value: Any) -> bool:
-    """Pulumi's preview placeholder, as the plugin hands it over (or as the wire sentinel)."""
-    return isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN)
-
-
 def _validated(props: Mapping[str, Any]) -> tuple[dict[str, Any], list[Failure]]:
     """The inputs checked by the core, with defaults; failures name each property."""
     inputs = {name: props.get(name) for name in INPUT_NAMES}
@@ -304,7 +299,7 @@ def _validated(props: Mapping[str, Any]) -> tuple[dict[str, Any], list[Failure]]
     for name, default in DEFAULTS.items():
         if inputs[name] is None:
             inputs[name] = default
-    checked, more = validate_inputs(inputs, _is_unknown)
+    checked, more = normalise(inputs)
     return checked, failures + more
 
 
@@ -354,11 +349,9 @@ class _DrainLog:
 
     def failed(self, error: BackfillError) -> None:
         """Say what is left and that the guard stays in the stack for the next destroy."""
-        remaining = getattr(error, "still_active", None)
-        left = f"{len(remaining)} ticket(s) remaining; " if remaining else ""
+        left = f"{len(error.remaining)} ticket(s) remaining; " if error.remaining else ""
         pulumi.log.error(
-            f"{self.prefix}: drain failed ({error.code}): {left}the guard stays in the "
-            f"stack; {FINISH_HINT}"
+            f"{self.prefix}: drain failed ({error.code}): {left}{advice(error, DYNAMIC)}"
         )
 
 

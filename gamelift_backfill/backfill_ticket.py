@@ -24,10 +24,9 @@ from pulumi.dynamic import (
     ResourceProvider,
     UpdateResult,
 )
-from pulumi.output import Unknown
-from pulumi.runtime import rpc
 
-from gamelift_backfill.core.clients import Role, gamelift_client, resolve_endpoint, resolve_region
+from gamelift_backfill import translate
+from gamelift_backfill.core.clients import Role
 from gamelift_backfill.core.errors import BackfillError, Failure, InputError
 from gamelift_backfill.core.matchmaker_data import same_configuration
 from gamelift_backfill.core.starting import adopt_ticket, derive_ticket_id, start_or_resume
@@ -36,13 +35,22 @@ from gamelift_backfill.core.tickets import (
     GONE,
     describe_tickets,
     start_backfill,
-    stop_and_wait,
 )
-from gamelift_backfill.core.validation import (
-    check_endpoint_url,
-    check_value,
-    member_shape,
-    validate_inputs,
+from gamelift_backfill.core.validation import check_value, member_shape
+from gamelift_backfill.provider_reference import needs_new_reference
+from gamelift_backfill.translate import (
+    DYNAMIC,
+    ProviderConfig,
+    contains_unknown,
+    endpoint_for,
+    endpoint_or_raise,
+    failures_of,
+    given,
+    is_unknown,
+    normalise,
+    phrase,
+    region_for,
+    stored_where,
 )
 
 # Output names a stack can read. Inputs are stored back resolved (region and endpoint
@@ -67,7 +75,6 @@ DERIVED_KEY = "derived_ticket_id"
 # The core's default, justified in providers/core/tickets.py: the longest acceptance wait
 # (600 s) plus an asynchronous cancel and a placement.
 DEFAULT_TIMEOUT = int(DEFAULT_STOP_TIMEOUT_SECONDS)
-ENDPOINT_SOURCES = "AWS_ENDPOINT_URL_GAMELIFT / AWS_ENDPOINT_URL or the AWS profile"
 
 
 class BackfillTicketArgs:
@@ -135,25 +142,6 @@ class BackfillTicketArgs:
         return props
 
 
-def is_unknown(value: Any) -> bool:
-    """A value not known yet (preview): the SDK's Unknown, or the wire sentinel."""
-    return isinstance(value, Unknown) or (isinstance(value, str) and value == rpc.UNKNOWN)
-
-
-def contains_unknown(value: Any) -> bool:
-    """Whether ``value`` is, or holds at any depth, an unknown."""
-    if isinstance(value, Mapping):
-        return any(contains_unknown(v) for v in value.values())
-    if isinstance(value, list | tuple):
-        return any(contains_unknown(v) for v in value)
-    return is_unknown(value)
-
-
-def _inputs(props: Mapping[str, Any]) -> dict[str, Any]:
-    """The given inputs only: no ``__provider``, no outputs, no None (same as absent)."""
-    return {key: props[key] for key in INPUT_NAMES if props.get(key) is not None}
-
-
 def _stored(props: Mapping[str, Any]) -> dict[str, Any]:
     """Every output in ``props`` (state), without ``__provider`` (the plugin adds it back)."""
     return {key: props.get(key) for key in (*INPUT_NAMES, *OUTPUT_NAMES)}
@@ -161,7 +149,7 @@ def _stored(props: Mapping[str, Any]) -> dict[str, Any]:
 
 def _validated(props: Mapping[str, Any]) -> dict[str, Any]:
     """Inputs validated and normalised again: numbers arrive as floats after check."""
-    inputs, failures = validate_inputs(_inputs(props))
+    inputs, failures = normalise(given(props, INPUT_NAMES))
     failures += _mode_failures(inputs)
     if failures:
         raise InputError(failures)
@@ -194,12 +182,6 @@ def _mode_failures(inputs: Mapping[str, Any]) -> list[Failure]:
             )
         ]
     return []
-
-
-def _failures_of(error: BackfillError, field: str) -> list[Failure]:
-    if isinstance(error, InputError):
-        return error.failures
-    return [Failure(field, error.message)]
 
 
 def _same(key: str, olds: Mapping[str, Any], new: Any) -> bool:
@@ -255,20 +237,20 @@ class BackfillTicketProvider(ResourceProvider):
     """Translates Pulumi's check/diff/create/read/update/delete into the shared core.
 
     Holds no client, lock or session: it is pickled into the stack's state. The only state
-    is the stack's ``aws:region``, set by ``configure`` on the instance the plugin unpickled
-    (never on the instance a program pickles, so it never enters the state).
+    is the stack's configuration (region, endpoint), set by ``configure`` on the instance
+    the plugin unpickled (never on the instance a program pickles, so it never enters the
+    state).
     """
 
-    _stack_region: str | None = None
+    _config: ProviderConfig = ProviderConfig()
 
     def configure(self, req: ConfigureRequest) -> None:
-        """Remember the stack's ``aws:region``: ``pulumi.Config()`` does not work here."""
-        region = req.config.get("aws:region")
-        self._stack_region = region if isinstance(region, str) and region else None
+        """Remember the stack's configuration: ``pulumi.Config()`` does not work here."""
+        self._config = ProviderConfig.from_mapping(req.config)
 
     def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         """Validate offline; resolve region and endpoint so that diff compares like with like."""
-        inputs, failures = validate_inputs(_inputs(news), is_unknown)
+        inputs, failures = normalise(given(news, INPUT_NAMES))
         failures += _mode_failures(inputs)
         inputs.setdefault("stop_timeout_seconds", DEFAULT_TIMEOUT)
         derived = news.get(DERIVED_KEY)
@@ -280,21 +262,18 @@ class BackfillTicketProvider(ResourceProvider):
                 )
         if "region" not in inputs:
             try:
-                inputs["region"] = resolve_region(None, self._stack_region)
+                inputs["region"] = region_for(None, self._config)
             except BackfillError as exc:
-                failures += _failures_of(exc, "region")
+                failures += failures_of(exc, "region", DYNAMIC)
         if "endpoint_url" not in inputs:
             try:
-                endpoint = resolve_endpoint(None)
+                endpoint, problems = endpoint_for(None, self._config)
             except BackfillError as exc:
-                failures += _failures_of(exc, "endpoint_url")
+                failures += failures_of(exc, "endpoint_url", DYNAMIC)
             else:
+                failures += problems
                 if endpoint:
                     inputs["endpoint_url"] = endpoint
-                    failures += [
-                        Failure(f.field, f"{f.reason} (from {ENDPOINT_SOURCES})")
-                        for f in check_endpoint_url(endpoint)
-                    ]
         return CheckResult(inputs, [CheckFailure(f.field, f.reason) for f in failures])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -313,14 +292,25 @@ class BackfillTicketProvider(ResourceProvider):
             elif not _same(key, olds, new):
                 changed.append(key)
         replaces = [key for key in changed if key in REPLACE_KEYS]
-        return DiffResult(changes=bool(changed), replaces=replaces, delete_before_replace=True)
+        # A release-1 state (`providers.backfill_ticket`) updates in place to re-record
+        # the package's provider reference (provider_reference.py).
+        rerecord = needs_new_reference(olds, news)
+        return DiffResult(
+            changes=bool(changed) or rerecord, replaces=replaces, delete_before_replace=True
+        )
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         """Start a backfill or adopt an existing ticket; store where it lives."""
+        try:
+            return self._create(props)
+        except BackfillError as error:
+            raise phrase(error, DYNAMIC) from None
+
+    def _create(self, props: dict[str, Any]) -> CreateResult:
         inputs = _validated(props)
-        region = resolve_region(inputs.get("region"), self._stack_region)
-        endpoint = resolve_endpoint(inputs.get("endpoint_url"))
-        client = gamelift_client(region, endpoint)
+        region = region_for(inputs.get("region"), self._config)
+        endpoint = endpoint_or_raise(inputs.get("endpoint_url"), self._config)
+        client = translate.Where(region, endpoint).client()
         where = {
             "region": region,
             "endpoint_url": endpoint,
@@ -357,7 +347,10 @@ class BackfillTicketProvider(ResourceProvider):
         not list the ticket means it is gone.
         """
         outs = _stored(props)
-        ticket = describe_tickets(self._client(outs), [id_]).get(id_)
+        try:
+            ticket = describe_tickets(self._client(outs), [id_]).get(id_)
+        except BackfillError as error:
+            raise phrase(error, DYNAMIC) from None
         if ticket is None:
             pulumi.log.warn(
                 f"backfill ticket {id_} is no longer known to GameLift in region "
@@ -370,30 +363,30 @@ class BackfillTicketProvider(ResourceProvider):
     def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         """Only endpoint and timeout change in place: no API call; every output returned."""
         outs = _stored(olds)
-        inputs = _validated(news)
+        try:
+            inputs = _validated(news)
+            outs["endpoint_url"] = endpoint_or_raise(inputs.get("endpoint_url"), self._config)
+        except BackfillError as error:
+            raise phrase(error, DYNAMIC) from None
         outs["stop_timeout_seconds"] = inputs.get("stop_timeout_seconds", DEFAULT_TIMEOUT)
-        outs["endpoint_url"] = resolve_endpoint(inputs.get("endpoint_url"))
         return UpdateResult(outs)
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         """StopMatchmaking, then wait until the ticket is final or gone, or raise.
 
-        On any error (the core's message names the ticket, its last status and what to do)
-        the engine keeps the resource, so the next destroy finishes the job.
+        On any error (the core's data phrased with this front end's fix) the engine keeps
+        the resource, so the next destroy finishes the job.
         """
         timeout = props.get("stop_timeout_seconds") or DEFAULT_TIMEOUT
-        report = stop_and_wait(
-            self._client(props),
-            [id_],
-            timeout_seconds=float(timeout),
-            stop_client=self._client(props, "stop"),
-        )
+        try:
+            report = stored_where(props, self._config).stop([id_], float(timeout))
+        except BackfillError as error:
+            raise phrase(error, DYNAMIC) from None
         pulumi.log.info(f"backfill ticket {id_} ended: {report.final_status.get(id_, GONE)}")
 
     def _client(self, props: Mapping[str, Any], role: Role = "read") -> Any:
         """The process's client for where the ticket lives (stored at create), by role."""
-        region = resolve_region(props.get("region"), self._stack_region)
-        return gamelift_client(region, props.get("endpoint_url") or None, role=role)
+        return stored_where(props, self._config).client(role)
 
 
 class BackfillTicket(Resource, module="gamelift", name="BackfillTicket"):

@@ -1,4 +1,5 @@
-"""``python -m providers``: stop, drain and status of backfill tickets outside Pulumi.
+"""``gamelift-backfill`` (or ``python -m providers``): stop, drain and status of backfill
+tickets outside Pulumi.
 
 For scripts and CI jobs: the same core as the resources (``stop`` is a BackfillTicket
 delete, ``drain`` a BackfillGuard delete). Common options are accepted before or after
@@ -23,11 +24,10 @@ import json
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import asdict
+from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from gamelift_backfill.core.clients import Role, gamelift_client, resolve_endpoint, resolve_region
-from gamelift_backfill.core.drain import drain
 from gamelift_backfill.core.errors import (
     BackfillError,
     Failure,
@@ -44,12 +44,20 @@ from gamelift_backfill.core.tickets import (
     ProgressEvent,
     ProgressTally,
     describe_tickets,
-    stop_and_wait,
 )
-from gamelift_backfill.core.validation import check_endpoint_url, validate_inputs
 from gamelift_backfill.core.waiters import is_active
+from gamelift_backfill.translate import (
+    CLI,
+    ProviderConfig,
+    Where,
+    endpoint_or_raise,
+    normalise,
+    phrase,
+    region_for,
+)
 
 PROG = "python -m providers"
+CONSOLE_COMMAND = "gamelift-backfill"  # the console script (pyproject.toml)
 # `status` with tickets still active: the same code as "still active at the deadline".
 STILL_ACTIVE_EXIT_CODE = StopTimeoutError.exit_code
 # How the core names a property -> how the command line spells it.
@@ -125,8 +133,9 @@ def _common_options(suppress: bool) -> _Parser:
 
 def build_parser() -> argparse.ArgumentParser:
     """The command line: common options on the main parser and on every subcommand."""
+    invoked = Path(sys.argv[0]).name if sys.argv else ""
     parser = _Parser(
-        prog=PROG,
+        prog=CONSOLE_COMMAND if invoked == CONSOLE_COMMAND else PROG,
         description="Stop GameLift FlexMatch backfill tickets and wait until they ended.",
         parents=[_common_options(suppress=False)],
     )
@@ -180,18 +189,15 @@ def _validated(args: argparse.Namespace) -> tuple[str, str | None]:
     }
     if args.command == "drain":
         inputs.update(fleet_ids=args.fleet_ids, configuration_name=args.configuration_name)
-    _, failures = validate_inputs(inputs)
+    _, failures = normalise(inputs)
     if failures:
         raise InputError([_as_option(failure) for failure in failures])
     try:
-        region = resolve_region(args.region)
-    except InputError:  # the core's message speaks of stack config; say it the CLI's way
-        reason = "no region given: pass --region, or set AWS_REGION or the profile's region"
-        raise InputError([Failure("--region", reason)]) from None
-    endpoint = resolve_endpoint(args.endpoint_url)
-    if endpoint is not None and (problems := check_endpoint_url(endpoint, "--endpoint-url")):
-        raise InputError(problems)  # from AWS_ENDPOINT_URL(_GAMELIFT): the same rule
-    return region, endpoint
+        region = region_for(args.region, ProviderConfig())
+    except InputError as error:
+        raise InputError([_as_option(f) for f in error.failures], error.remedies) from None
+    # From AWS_ENDPOINT_URL(_GAMELIFT) or the profile: the same rule as --endpoint-url.
+    return region, endpoint_or_raise(args.endpoint_url, ProviderConfig(), "--endpoint-url")
 
 
 def _as_option(failure: Failure) -> Failure:
@@ -250,31 +256,9 @@ class Progress:
 Outcome = tuple[dict[str, Any], int, list[str]]
 
 
-@dataclass(frozen=True)
-class Where:
-    """Where a command's calls go; its clients are made (and cached) on first use."""
-
-    region: str
-    endpoint: str | None
-    max_concurrency: int
-
-    def client(self, role: Role = "read") -> Any:
-        """The cached client for reads, or for StopMatchmaking (its own rate limiter)."""
-        return gamelift_client(
-            self.region, self.endpoint, role=role, max_concurrency=self.max_concurrency
-        )
-
-
 def run_stop(args: argparse.Namespace, where: Where, on_event: OnEvent) -> Outcome:
     """Stop each ticket and wait until it is no longer active (a BackfillTicket delete)."""
-    report = stop_and_wait(
-        where.client(),
-        args.ticket_ids,
-        stop_client=where.client("stop"),
-        timeout_seconds=args.timeout,
-        max_concurrency=args.max_concurrency,
-        on_event=on_event,
-    )
+    report = where.stop(args.ticket_ids, args.timeout, on_event)
     data: dict[str, Any] = {
         "tickets": [
             {"ticket_id": ticket_id, "status": status}
@@ -297,14 +281,11 @@ def run_stop(args: argparse.Namespace, where: Where, on_event: OnEvent) -> Outco
 
 def run_drain(args: argparse.Namespace, where: Where, on_event: OnEvent) -> Outcome:
     """Stop every active backfill ticket of the fleets (a BackfillGuard delete)."""
-    report = drain(
-        where.client(),
+    report = where.drain(
         args.fleet_ids,
-        stop_client=where.client("stop"),
         configuration_name=args.configuration_name,
         ticket_ids=args.ticket_ids,
         timeout_seconds=args.timeout,
-        max_concurrency=args.max_concurrency,
         on_event=on_event,
     )
     if report.missing_fleets:
@@ -363,11 +344,13 @@ def _wants_json(argv: Sequence[str]) -> bool:
 
 
 def _emit_error(error: BackfillError, as_json: bool, stdout: TextIO, stderr: TextIO) -> int:
+    """The error, with this front end's fix, as the envelope or one line; its exit code."""
+    phrase(error, CLI)
     if as_json:
-        envelope = {"success": False, "error": {"code": error.code, "message": error.message}}
+        envelope = {"success": False, "error": {"code": error.code, "message": str(error)}}
         stdout.write(json.dumps(envelope) + "\n")
     else:
-        stderr.write(f"error ({error.code}): {error.message}\n")
+        stderr.write(f"error ({error.code}): {error}\n")
     return error.exit_code
 
 

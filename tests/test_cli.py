@@ -17,7 +17,7 @@ from typing import Any
 
 import pytest
 
-from gamelift_backfill import cli
+from gamelift_backfill import cli, translate
 from gamelift_backfill.core import clients
 from gamelift_backfill.core.clients import clear_client_cache
 from gamelift_emulator import Emulator, EmulatorControl
@@ -107,7 +107,8 @@ def test_stop_json_counts_final_and_unknown_tickets_as_stopped(run: Runner, worl
 
 
 def test_stop_timeout_names_the_ticket(run: Runner, world: World) -> None:
-    """A ticket stuck in PLACING past --timeout: TIMEOUT, exit 7, the ticket named."""
+    """A ticket stuck in PLACING past --timeout: TIMEOUT, exit 7, the ticket named, and the
+    fix in the command line's words (run it again, --timeout), never Pulumi's."""
     stuck = world.tickets(1)[0]
     world.control.set_ticket_status(stuck, "PLACING")
     result = run("stop", stuck, "--timeout", "1", "--json")
@@ -115,6 +116,9 @@ def test_stop_timeout_names_the_ticket(run: Runner, world: World) -> None:
     error = result.json["error"]
     assert error["code"] == "TIMEOUT"
     assert f"{stuck} (PLACING)" in error["message"]
+    assert "run the same command again" in error["message"]
+    assert "--timeout" in error["message"]
+    assert "pulumi" not in error["message"]
     assert result.json["success"] is False
 
 
@@ -294,7 +298,9 @@ def test_throttling_after_retries_is_throttled(
 ) -> None:
     """GameLift still throttling after botocore's retries: THROTTLED, exit 4."""
     # Two attempts instead of the core's ten, whose backoff would take about a minute.
-    monkeypatch.setattr(cli, "gamelift_client", partial(clients.gamelift_client, max_attempts=2))
+    monkeypatch.setattr(
+        translate, "gamelift_client", partial(clients.gamelift_client, max_attempts=2)
+    )
     world.control.faults(error_rate=1.0, error_codes=["ThrottlingException"])
     result = run("status", "T", "--json")
     assert result.exit_code == 4

@@ -21,6 +21,7 @@ from gamelift_backfill.core.errors import (
     translate,
 )
 from gamelift_backfill.core.tickets import describe_tickets, stop_and_wait
+from gamelift_backfill.translate import CLI, DYNAMIC, phrase
 from gamelift_emulator import Emulator, EmulatorControl
 from testkit.world import World, make_world
 
@@ -53,12 +54,14 @@ def closed_port() -> int:
 def test_wrong_secret_is_an_auth_error(
     emulator: Emulator, make_gamelift: Callable[..., Any]
 ) -> None:
-    """A refused signature becomes AuthError telling to check credentials, without the secret."""
+    """A refused signature becomes AuthError whose remedy, phrased, says to check
+    credentials, without the secret."""
     client = make_gamelift(emulator.endpoint_url, secret_key="wrong-secret-value")
     with pytest.raises(AuthError) as info:
         stop_and_wait(client, ["t-1"], timeout_seconds=5)
     assert info.value.code == "AUTH_ERROR"
-    assert "AWS_PROFILE" in str(info.value)
+    assert info.value.remedies == ("check_credentials",)
+    assert "AWS_PROFILE" in str(phrase(info.value, DYNAMIC))
     assert "wrong-secret-value" not in str(info.value)
     assert "t-1" in str(info.value)
 
@@ -66,20 +69,24 @@ def test_wrong_secret_is_an_auth_error(
 def test_endpoint_down_is_an_endpoint_error(
     make_gamelift: Callable[..., Any], closed_port: int
 ) -> None:
-    """Connection refused becomes EndpointError naming the endpoint and the next step."""
+    """Connection refused becomes EndpointError naming the endpoint, the failed call and
+    the remedies (network, retry) without any front end's words."""
     client = make_gamelift(f"http://127.0.0.1:{closed_port}")
     with pytest.raises(EndpointError) as info:
         describe_tickets(client, ["t-1"])
     assert info.value.code == "CONNECTION_ERROR"
+    assert info.value.operation == "DescribeMatchmaking"
     assert f"127.0.0.1:{closed_port}" in str(info.value)
-    assert "again to finish" in str(info.value)
+    assert info.value.remedies == ("check_endpoint", "retry")
+    assert "pulumi" not in str(info.value)
+    assert "again to finish" in str(phrase(info.value, CLI))
 
 
 @pytest.mark.parametrize(
     ("code", "error", "hint"),
     [
         ("UnsupportedRegionException", UnsupportedRegionError, "has no GameLift"),
-        ("ThrottlingException", ThrottledError, "max_concurrency"),
+        ("ThrottlingException", ThrottledError, "still throttled"),
         ("InternalServiceException", ServiceError, "after retries"),
     ],
 )
@@ -103,12 +110,14 @@ def test_exhausted_retry_quota_says_what_to_do() -> None:
         ClientError(response, "StopMatchmaking"), operation="StopMatchmaking", ticket_ids=["t-3"]
     )
     assert isinstance(error, ThrottledError)
-    message = str(error)
+    assert error.remedies == ("retry_later", "lower_concurrency")
+    message = str(phrase(error, DYNAMIC))
     assert "t-3" in message
     assert "retry quota" in message
     assert "rate limit" in message
     assert "AWS_RETRY_MODE=adaptive" in message
-    assert "again" in message
+    assert "`pulumi destroy`" in message
+    assert "`max_concurrency`" in message
 
 
 def test_no_credentials_is_an_auth_error() -> None:

@@ -18,6 +18,7 @@ from gamelift_backfill.core.errors import (
     StopTimeoutError,
 )
 from gamelift_backfill.core.tickets import GONE, start_backfill, stop_and_wait
+from gamelift_backfill.translate import CLI, phrase
 from gamelift_emulator import Emulator, ManualClock
 from testkit.world import World, make_world
 
@@ -88,6 +89,28 @@ def test_describe_that_never_answers_ends_at_the_deadline(
     assert ticket in str(info.value)
     assert "DescribeMatchmaking" in str(info.value)
     assert proxy.endpoint_url in str(info.value)
+
+
+def test_unanswered_stop_is_a_field_not_a_status(
+    world: World, manual_emulator: Emulator, make_gamelift: Callable[..., Any]
+) -> None:
+    """A StopMatchmaking still unanswered at the deadline is flagged on the remaining ticket
+    (its status stays GameLift's), and phrased for the CLI as a network problem."""
+    ticket = world.session()["auto_backfill_ticket_id"]
+    proxy = FaultProxy(manual_emulator.endpoint_url)
+    proxy.fault("hang", ["StopMatchmaking"])
+    try:
+        with pytest.raises(StopTimeoutError) as info:
+            stop_and_wait(make_gamelift(proxy.endpoint_url), [ticket], timeout_seconds=1)
+    finally:
+        proxy.close()
+    [remaining] = info.value.remaining
+    assert remaining.ticket_id == ticket
+    assert remaining.stop_unanswered
+    assert remaining.status == "UNKNOWN"  # never described: no status seen, no marker added
+    assert info.value.unanswered == [ticket]
+    assert info.value.remedies[0] == "check_endpoint"
+    assert "--endpoint-url" in str(phrase(info.value, CLI))
 
 
 def test_many_tickets_are_confirmed_in_batches_of_ten(world: World) -> None:
@@ -289,5 +312,7 @@ def test_lost_start_of_a_chosen_id_is_left_alone_with_advice(world: World) -> No
             game_session_arn=session["GameSessionId"],
             ticket_id="chosen",
         )
-    assert "python -m providers status chosen" in str(info.value)
+    assert [(t.ticket_id, t.status) for t in info.value.remaining] == [("chosen", "UNKNOWN")]
+    assert "stop_remaining" in info.value.remedies
+    assert "gamelift-backfill status chosen" in str(phrase(info.value, CLI))
     assert "StopMatchmaking" not in world.control.calls()

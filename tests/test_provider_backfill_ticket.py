@@ -483,5 +483,6 @@ def test_delete_times_out_naming_ticket_and_status(world: World) -> None:
         configured().delete(created.id, created.outs)
     assert f"{created.id} (PLACING)" in str(raised.value)
     assert "pulumi destroy" in str(raised.value)
+    assert "`stop_timeout_seconds`" in str(raised.value)
     world.control.set_ticket_status(created.id, "COMPLETED")
     configured().delete(created.id, created.outs)

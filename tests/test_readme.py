@@ -51,6 +51,10 @@ EXERCISED_BY: dict[str, tuple[str, str]] = {
         "tests/test_soak.py::test_short_soak_every_teardown_succeeds_or_fails_clearly_and_recovers",
     ),
     "python -m providers": ("", "tests/test_cli.py::test_real_subprocess"),
+    "python -m build": (
+        "",
+        "tests/test_packaging.py::test_wheel_holds_only_the_package_and_both_console_commands",
+    ),
     "python -m gamelift_emulator": (
         "",
         "tests/test_emulator_process.py::test_module_prints_url_first_and_exits_zero_on_sigterm",

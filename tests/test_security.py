@@ -467,8 +467,8 @@ def test_wrong_secret_is_auth_error_in_the_provider_and_the_cli(
             {"ticket_id": "t-1", "region": REGION, "endpoint_url": endpoint}
         )
     assert raised.value.code == "AUTH_ERROR"
-    assert "Check AWS credentials" in raised.value.message
-    texts = [raised.value.message]
+    assert "Check AWS credentials" in str(raised.value)
+    texts = [str(raised.value)]
     base = ["status", "t-1", "--region", REGION, "--endpoint-url", endpoint]
     code, stdout, stderr = _run_cli(*base, "--json")
     assert (code, json.loads(stdout)["error"]["code"]) == (5, "AUTH_ERROR")

@@ -65,15 +65,8 @@ def resolve_region(explicit: str | None, stack_region: str | None = None) -> str
     except Exception as exc:  # a broken AWS_PROFILE, for one
         raise translate(exc, operation="resolve region") from exc
     if not region:
-        raise InputError(
-            [
-                Failure(
-                    "region",
-                    "no region given: set the `region` input, the stack config `aws:region`, "
-                    "or AWS_REGION / the profile's region",
-                )
-            ]
-        )
+        # Where a region can be set is each front end's to say (remedy ``set_region``).
+        raise InputError([Failure("region", "no region given")], remedies=["set_region"])
     return str(region)
 
 

@@ -1,9 +1,14 @@
 """The exception tree of the core, and the translation of botocore errors into it.
 
-Every error a user can see is a :class:`BackfillError`. Its class attributes give the
+Every error a user can see is a :class:`BackfillError`. Errors are data: besides the
 upper-case ``code`` of the CLI's JSON envelope and the process ``exit_code`` (click style:
-1 for a failure, 2 for bad input); its message says what happened, which ticket or fleet,
-and what to do. Messages never carry credentials or player IDs.
+1 for a failure, 2 for bad input), each carries what failed (``operation``), the tickets
+still not seen ended (``remaining``: ID, last status, and whether StopMatchmaking was
+still unanswered), and what would help (``remedies``, words no front end owns). Its
+``message`` says what happened and to what; it never phrases a front end's fix (no
+`pulumi destroy`, no command-line option): each front end adds that in its own words
+through ``advice`` (see ``gamelift_backfill.translate.phrase``). Messages never carry
+credentials or player IDs.
 
 ::
 
@@ -24,14 +29,36 @@ and what to do. Messages never carry credentials or player IDs.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from typing import ClassVar, NamedTuple
+from dataclasses import dataclass
+from typing import ClassVar, Literal, NamedTuple
 
 from botocore import exceptions as boto_exc
 
-FINISH_HINT = "run `pulumi destroy` (or the same command) again to finish"
-# What tickets.py appends to the last status of a ticket whose StopMatchmaking was still
-# unanswered at the deadline.
-STOP_UNANSWERED = "StopMatchmaking unanswered"
+# What would help, named without any front end's words (translate.Phrasebook has those):
+Remedy = Literal[
+    "retry",  # running the same teardown again finishes the job
+    "retry_later",  # the same, after a pause (GameLift is struggling or throttling)
+    "raise_timeout",  # a longer deadline would let slow tickets end
+    "check_endpoint",  # the network and the endpoint setting
+    "lower_concurrency",  # fewer StopMatchmaking calls at once
+    "set_region",  # a region must be given (none found) or changed
+    "check_credentials",  # the AWS credential chain and the IAM policy
+    "stop_remaining",  # a ticket may run that nothing will stop: check and stop it by ID
+]
+
+
+@dataclass(frozen=True)
+class TicketState:
+    """A ticket not yet seen ended: its last status, and whether our StopMatchmaking was
+    still unanswered when the wait ended (a network problem, not a ticket that refuses)."""
+
+    ticket_id: str
+    status: str
+    stop_unanswered: bool = False
+
+
+# How a message shows a ticket whose StopMatchmaking was unanswered (the data is the field).
+UNANSWERED_NOTE = ", StopMatchmaking unanswered"
 
 
 class Failure(NamedTuple):
@@ -42,14 +69,34 @@ class Failure(NamedTuple):
 
 
 class BackfillError(Exception):
-    """Base of every error the core raises; ``str(err)`` is the user-facing message."""
+    """Base of every error the core raises; ``str(err)`` is the message plus the front
+    end's ``advice`` (empty until a front end phrases it)."""
 
     code: ClassVar[str] = "SERVICE_ERROR"
     exit_code: ClassVar[int] = 1
 
-    def __init__(self, message: str) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        operation: str | None = None,
+        remaining: Sequence[TicketState] = (),
+        remedies: Sequence[Remedy] = (),
+    ) -> None:
         super().__init__(message)
         self.message = message
+        self.operation = operation
+        self.remaining: tuple[TicketState, ...] = tuple(remaining)
+        self.remedies: tuple[Remedy, ...] = tuple(remedies)
+        self.advice = ""
+
+    def __str__(self) -> str:
+        return f"{self.message} {self.advice}" if self.advice else self.message
+
+    @property
+    def unanswered(self) -> list[str]:
+        """Remaining tickets whose StopMatchmaking was still unanswered."""
+        return [t.ticket_id for t in self.remaining if t.stop_unanswered]
 
 
 class InputError(BackfillError):
@@ -58,9 +105,11 @@ class InputError(BackfillError):
     code = "VALIDATION_ERROR"
     exit_code = 2
 
-    def __init__(self, failures: Sequence[Failure]) -> None:
+    def __init__(self, failures: Sequence[Failure], remedies: Sequence[Remedy] = ()) -> None:
         self.failures = list(failures)
-        super().__init__("; ".join(f"{f.field}: {f.reason}" for f in self.failures))
+        super().__init__(
+            "; ".join(f"{f.field}: {f.reason}" for f in self.failures), remedies=remedies
+        )
 
     @property
     def fields(self) -> list[str]:
@@ -103,8 +152,15 @@ class ServiceError(BackfillError):
     code = "SERVICE_ERROR"
     exit_code = 1
 
-    def __init__(self, message: str, http_status: int | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self,
+        message: str,
+        http_status: int | None = None,
+        *,
+        operation: str | None = None,
+        remedies: Sequence[Remedy] = (),
+    ) -> None:
+        super().__init__(message, operation=operation, remedies=remedies)
         self.http_status = http_status
 
 
@@ -122,33 +178,49 @@ class EndpointError(BackfillError):
 
 
 class StopTimeoutError(BackfillError):
-    """Tickets still active at the deadline; ``still_active`` maps each to its last status."""
+    """Tickets still active at the deadline; ``remaining`` holds each with its last status
+    (``still_active`` maps ID -> status)."""
 
     code = "TIMEOUT"
     exit_code = 7
 
-    def __init__(self, still_active: Mapping[str, str], timeout_seconds: float) -> None:
-        self.still_active = dict(still_active)
+    def __init__(
+        self, remaining: Sequence[TicketState] | Mapping[str, str], timeout_seconds: float
+    ) -> None:
+        if isinstance(remaining, Mapping):
+            remaining = [TicketState(t, s) for t, s in remaining.items()]
         self.timeout_seconds = timeout_seconds
-        shown = ", ".join(f"{t} ({s})" for t, s in list(self.still_active.items())[:20])
-        more = len(self.still_active) - 20
+        shown = ", ".join(
+            f"{t.ticket_id} ({t.status}{UNANSWERED_NOTE if t.stop_unanswered else ''})"
+            for t in remaining[:20]
+        )
+        more = len(remaining) - 20
         extra = f" and {more} more" if more > 0 else ""
-        unanswered = sum(STOP_UNANSWERED in s for s in self.still_active.values())
+        unanswered = sum(t.stop_unanswered for t in remaining)
         # A stop still unanswered at the deadline is a network, endpoint or throttling
         # problem (botocore is still retrying it), not a ticket that cannot be cancelled.
         why = (
             f" GameLift did not answer StopMatchmaking for {unanswered} of them in time "
-            "(unreachable endpoint, network, or throttling): check the network and "
-            "`endpoint_url`."
+            "(unreachable endpoint, network, or throttling)."
             if unanswered
             else ""
         )
+        remedies: list[Remedy] = ["retry", "raise_timeout"]
+        if unanswered:
+            remedies.insert(0, "check_endpoint")
         super().__init__(
-            f"{len(self.still_active)} backfill ticket(s) still active after "
+            f"{len(remaining)} backfill ticket(s) still active after "
             f"{timeout_seconds:g}s: {shown}{extra}.{why} Tickets in PLACING or "
-            f"REQUIRES_ACCEPTANCE cannot be cancelled and end on their own; "
-            f"{FINISH_HINT}, or raise stop_timeout_seconds."
+            "REQUIRES_ACCEPTANCE cannot be cancelled and end on their own.",
+            operation="stop and wait",
+            remaining=remaining,
+            remedies=remedies,
         )
+
+    @property
+    def still_active(self) -> dict[str, str]:
+        """Each remaining ticket's last status, by ID."""
+        return {t.ticket_id: t.status for t in self.remaining}
 
 
 THROTTLING_CODES = frozenset(
@@ -230,9 +302,10 @@ def translate(
         detail = f"{operation}{subject} failed with {code}"
         if code in AUTH_CODES:
             return AuthError(
-                f"{detail} in {where}: the credentials were refused or lack permission. "
-                "Check AWS credentials / AWS_PROFILE, that they are not expired, and that "
-                f"the IAM policy allows gamelift:{operation}."
+                f"{detail} in {where}: the credentials were refused or lack permission "
+                f"(the IAM policy must allow gamelift:{operation}).",
+                operation=operation,
+                remedies=["check_credentials"],
             )
         if code in THROTTLING_CODES and exc.response.get("ResponseMetadata", {}).get(
             "RetryQuotaReached"
@@ -242,52 +315,60 @@ def translate(
             return ThrottledError(
                 f"{detail} in {where}: still throttled, and botocore's retry quota for this "
                 "process ran out. GameLift's rate limits are per account, so teardowns running "
-                "at the same time share them. Wait a minute and "
-                f"{FINISH_HINT}; keep the default adaptive retry mode (AWS_RETRY_MODE=adaptive), "
-                "which paces calls to the rate limit, or lower max_concurrency."
+                "at the same time share them; keep the default adaptive retry mode "
+                "(AWS_RETRY_MODE=adaptive), which paces calls to the rate limit.",
+                operation=operation,
+                remedies=["retry_later", "lower_concurrency"],
             )
         if code in THROTTLING_CODES:
             return ThrottledError(
-                f"{detail} in {where}: still throttled after retries. Lower max_concurrency "
-                f"or retry later; {FINISH_HINT}."
+                f"{detail} in {where}: still throttled after retries.",
+                operation=operation,
+                remedies=["lower_concurrency", "retry_later"],
             )
         if code == "UnsupportedRegionException":
             return UnsupportedRegionError(
-                f"{detail}: the {where} has no GameLift FlexMatch. Set `region` (or "
-                "`aws:region`) to a region where the configuration lives."
+                f"{detail}: the {where} has no GameLift FlexMatch.",
+                operation=operation,
+                remedies=["set_region"],
             )
         if code == "NotFoundException":
             return NotFoundError(
                 f"{detail} in {where}: {service_msg or 'not found'}. Check the name or ID "
-                "and the region."
+                "and the region.",
+                operation=operation,
             )
         if isinstance(status, int) and status >= 500:
             return ServiceError(
                 f"{detail} (HTTP {status}) in {where} after retries: {service_msg}. "
-                f"GameLift is having trouble; {FINISH_HINT} later.",
+                "GameLift is having trouble.",
                 http_status=status,
+                operation=operation,
+                remedies=["retry_later"],
             )
         return ServiceError(
             f"{detail} in {where}: {service_msg}",
             http_status=status if isinstance(status, int) else None,
+            operation=operation,
         )
     if isinstance(exc, NO_CREDENTIALS):
         return AuthError(
-            f"{operation}{subject}: no usable AWS credentials ({type(exc).__name__}). "
-            "Check AWS credentials / AWS_PROFILE (environment, shared config or SSO)."
+            f"{operation}{subject}: no usable AWS credentials ({type(exc).__name__}).",
+            operation=operation,
+            remedies=["check_credentials"],
         )
     if isinstance(exc, boto_exc.NoRegionError):
-        return InputError(
-            [Failure("region", "no region: set `region`, `aws:region` or AWS_REGION")]
-        )
+        return InputError([Failure("region", "no region given")], remedies=["set_region"])
     if isinstance(exc, boto_exc.ParamValidationError):
         return InputError([Failure(operation, _redact(str(exc), redact))])
     if isinstance(exc, UNREACHABLE):
         return EndpointError(
-            f"{operation}{subject}: could not reach GameLift in {where} "
-            f"({type(exc).__name__}). Check the network and `endpoint_url` "
-            f"(AWS_ENDPOINT_URL_GAMELIFT / AWS_ENDPOINT_URL); {FINISH_HINT}."
+            f"{operation}{subject}: could not reach GameLift in {where} ({type(exc).__name__}).",
+            operation=operation,
+            remedies=["check_endpoint", "retry"],
         )
+    cause = _redact(str(exc), redact)
     return ServiceError(
-        f"{operation}{subject} failed in {where}: {type(exc).__name__}: {_redact(str(exc), redact)}"
+        f"{operation}{subject} failed in {where}: {type(exc).__name__}: {cause}",
+        operation=operation,
     )

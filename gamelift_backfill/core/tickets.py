@@ -46,8 +46,6 @@ from botocore.exceptions import ClientError
 
 from . import matchmaker_data
 from .errors import (
-    FINISH_HINT,
-    STOP_UNANSWERED,
     BackfillError,
     EndpointError,
     Failure,
@@ -55,6 +53,7 @@ from .errors import (
     NotFoundError,
     ServiceError,
     StopTimeoutError,
+    TicketState,
     translate,
 )
 from .waiters import DESCRIBE_BATCH, Backoff, batch_state, is_active
@@ -213,6 +212,7 @@ class _Pending:
     ticket_id: str
     last_status: str
     outcome: StopOutcome | None = None  # None while StopMatchmaking is in flight
+    stop_unanswered: bool = False  # our StopMatchmaking still in flight when the wait ended
     polls: int = 0
     restops: int = 0
     seen_active_after_refusal: bool = False
@@ -300,15 +300,24 @@ class StopPipeline:
 
     def _unanswered(self, what: str) -> EndpointError:
         where = _where(self._client)
+        stopping = set(self._in_flight.values())
         pending = list(self._pending)
         more = " ..." if len(pending) > 20 else ""
         still = f" {len(pending)} ticket(s) not yet seen ended: {', '.join(pending[:20])}{more}."
         return EndpointError(
             f"{what}: GameLift did not answer within the {self.timeout_seconds:g}s deadline "
-            f"(stop_timeout_seconds / --timeout) in region {where['region']} "
-            f"at {where['endpoint_url']}. "
-            f"Check the network and `endpoint_url`; {FINISH_HINT}.{still if pending else ''}"
+            f"in region {where['region']} at {where['endpoint_url']}.{still if pending else ''}",
+            operation=what,
+            remaining=[
+                TicketState(t, p.last_status, p.stop_unanswered or t in stopping)
+                for t, p in self._pending.items()
+            ],
+            remedies=["check_endpoint", "retry", "raise_timeout"],
         )
+
+    def remaining(self) -> list[TicketState]:
+        """Every ticket not yet seen ended, as the errors carry it."""
+        return [TicketState(t, p.last_status, p.stop_unanswered) for t, p in self._pending.items()]
 
     @property
     def outstanding(self) -> int:
@@ -431,9 +440,7 @@ class StopPipeline:
                 self._last_look()
                 if self._pending:
                     self.on_event(ProgressEvent("remaining", count=len(self._pending)))
-                    raise StopTimeoutError(
-                        {t: p.last_status for t, p in self._pending.items()}, self.timeout_seconds
-                    )
+                    raise StopTimeoutError(self.remaining(), self.timeout_seconds)
                 break
             next_poll = self._schedule[0][0] if self._schedule else deadline
             if self._ready:
@@ -472,7 +479,7 @@ class StopPipeline:
                     self._finish(self._pending[ticket_id], status or GONE)
         for ticket_id in stopping:
             if ticket_id in self._pending:
-                self._pending[ticket_id].last_status += f" ({STOP_UNANSWERED})"
+                self._pending[ticket_id].stop_unanswered = True
 
 
 def stop_and_wait(
@@ -554,11 +561,7 @@ def start_backfill(
         if started or (_outcome_unknown(error) and chosen_here):
             _rollback(client, ticket_id, error)
         elif _outcome_unknown(error):
-            _add_note(
-                error,
-                f"Ticket {ticket_id} may have started: check it with "
-                f"`python -m providers status {ticket_id}` and stop it if it did.",
-            )
+            _add_note(error, ticket_id, f"Ticket {ticket_id} may have started.")
         raise error from None
     return ticket
 
@@ -570,9 +573,12 @@ def _outcome_unknown(error: BackfillError) -> bool:
     return isinstance(error, ServiceError) and (error.http_status or 0) >= 500
 
 
-def _add_note(error: BackfillError, note: str) -> None:
+def _add_note(error: BackfillError, ticket_id: str, note: str) -> None:
+    """Say that ``ticket_id`` may still run; front ends phrase how to check and stop it."""
     error.message = f"{error.message} {note}"
     error.args = (error.message,)
+    error.remaining += (TicketState(ticket_id, "UNKNOWN"),)
+    error.remedies += ("stop_remaining",)
 
 
 def _rollback(client: Any, ticket_id: str, error: BackfillError) -> None:
@@ -588,6 +594,6 @@ def _rollback(client: Any, ticket_id: str, error: BackfillError) -> None:
     except BackfillError as stop_error:
         _add_note(
             error,
-            f"Ticket {ticket_id} may have started and could not be stopped "
-            f"({stop_error.code}); run `python -m providers stop {ticket_id}`.",
+            ticket_id,
+            f"Ticket {ticket_id} may have started and could not be stopped ({stop_error.code}).",
         )

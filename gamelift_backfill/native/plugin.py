@@ -22,17 +22,19 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 import grpc
-from google.protobuf import empty_pb2
+from google.protobuf import empty_pb2, json_format
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
 from gamelift_backfill.core.errors import BackfillError, InputError
 from gamelift_backfill.core.validation import check_endpoint_url
+from gamelift_backfill.translate import ProviderConfig, advice, phrase
 
 from . import engine_log, wire
 from .cancel import CancelFlag, CancelledError
-from .resources import NativeResource, ProviderConfig, resource_types
+from .resources import NativeResource, resource_types
 from .schema import VERSION, schema_json
+from .words import NATIVE
 
 T = TypeVar("T")
 # Far above the engine's default parallelism (4 x CPUs, or --parallel): every call the
@@ -45,12 +47,15 @@ class CallError(Exception):
 
 
 def _message(error: BaseException) -> str:
+    """What the user sees: the core's message and its fix in this front end's words."""
     if isinstance(error, InputError):
-        return "invalid input: " + "; ".join(
-            f"{wire.camel_path(f.field)}: {f.reason}" for f in error.failures
-        )
-    if isinstance(error, BackfillError | CancelledError):
-        return wire.phrase(str(error))
+        fix = advice(error, NATIVE)
+        problems = "; ".join(f"{wire.camel_path(f.field)}: {f.reason}" for f in error.failures)
+        return wire.phrase(f"invalid input: {problems}" + (f". {fix}" if fix else ""))
+    if isinstance(error, BackfillError):
+        return wire.phrase(str(phrase(error, NATIVE)))
+    if isinstance(error, CancelledError):
+        return str(error)
     return f"{type(error).__name__}: {error}"
 
 
@@ -130,15 +135,22 @@ class BackfillProvider(provider_pb2_grpc.ResourceProviderServicer):
         )
 
     async def Configure(self, request: Any, context: Any) -> Any:  # noqa: N802
-        args = wire.from_struct(request.args) if request.HasField("args") else {}
+        # The provider's own settings: `args` (camelCase keys), else the namespaced
+        # `variables` (gamelift-backfill:config:region) of older engines.
+        settings: dict[str, Any] = {}
         prefix = "gamelift-backfill:config:"
         for key, value in request.variables.items():
             if key.startswith(prefix):
-                args.setdefault(wire.snake(key.removeprefix(prefix)), value)
-        region, endpoint = args.get("region") or None, args.get("endpoint_url") or None
-        if isinstance(endpoint, str) and (failures := check_endpoint_url(endpoint, "endpointUrl")):
+                settings[key.removeprefix(prefix)] = value
+        if request.HasField("args"):
+            settings.update(
+                (k, wire.unwrap(v)) for k, v in json_format.MessageToDict(request.args).items()
+            )
+        config = ProviderConfig.from_mapping(settings)
+        endpoint = config.endpoint_url
+        if endpoint and (failures := check_endpoint_url(endpoint, "endpointUrl")):
             await context.abort(grpc.StatusCode.INVALID_ARGUMENT, _message(InputError(failures)))
-        self.config = ProviderConfig(region=region, endpoint_url=endpoint)
+        self.config = config
         self.types = dict(resource_types(self.config))
         return provider_pb2.ConfigureResponse(
             acceptSecrets=True, acceptResources=False, supportsPreview=False

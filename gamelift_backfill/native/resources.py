@@ -2,7 +2,9 @@
 dynamic resources.
 
 Check, Diff, Create, Read and Update call the dynamic providers' own methods with the
-properties in snake_case, so both front ends behave the same by construction. What the
+properties in snake_case, so both front ends behave the same by construction; where calls
+go (configuration, region and endpoint rules, clients per role) comes from the shared
+translation layer (``gamelift_backfill.translate``), as for the dynamic resources. What the
 dynamic provider cannot do is added here: import (Read with only an ID), a delete whose
 wait the request's ``timeout`` bounds and Cancel ends (``Watch``), and a ticket ID derived
 from the URN the engine sends (the dynamic resource derives it in the program).
@@ -19,11 +21,17 @@ import pulumi
 from gamelift_backfill import backfill_guard, backfill_ticket
 from gamelift_backfill.backfill_guard import BackfillGuardProvider
 from gamelift_backfill.backfill_ticket import BackfillTicketProvider
-from gamelift_backfill.core.clients import gamelift_client, resolve_endpoint, resolve_region
 from gamelift_backfill.core.drain import drain
 from gamelift_backfill.core.errors import BackfillError, NotFoundError
 from gamelift_backfill.core.starting import derive_ticket_id
 from gamelift_backfill.core.tickets import GONE, ProgressEvent, describe_tickets, stop_and_wait
+from gamelift_backfill.translate import (
+    ProviderConfig,
+    Where,
+    endpoint_or_raise,
+    region_for,
+    stored_where,
+)
 
 from .cancel import CancelFlag, Watch
 
@@ -31,14 +39,6 @@ from .cancel import CancelFlag, Watch
 # their connection pools are sized for this many at once (the engine's parallelism), so
 # that no connection is opened per call and discarded.
 CONCURRENT_TICKET_DELETES = 64
-
-
-@dataclass(frozen=True)
-class ProviderConfig:
-    """The provider's own settings (`gamelift-backfill:region`, `:endpointUrl`)."""
-
-    region: str | None = None
-    endpoint_url: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,13 +81,6 @@ class NativeResource(Protocol):
     def delete(self, id_: str, props: dict[str, Any], watch: Watch, timeout: float) -> None: ...
 
 
-def _with_config_endpoint(news: dict[str, Any], config: ProviderConfig) -> dict[str, Any]:
-    """The provider's endpoint when the resource names none (before the environment's)."""
-    if news.get("endpoint_url") is None and config.endpoint_url:
-        return {**news, "endpoint_url": config.endpoint_url}
-    return news
-
-
 def _deadline(stored: Any, timeout: float) -> float:
     """customTimeouts (the request's ``timeout``) when given, else ``stopTimeoutSeconds``."""
     if timeout > 0:
@@ -109,10 +102,10 @@ class Ticket:
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
         self.provider = BackfillTicketProvider()
-        self.provider._stack_region = config.region
+        self.provider._config = config
 
     def check(self, urn: str, olds: dict[str, Any], news: dict[str, Any]) -> Checked:
-        result = self.provider.check(olds, _with_config_endpoint(news, self.config))
+        result = self.provider.check(olds, news)
         return Checked(
             dict(result.inputs or {}), [(f.property, f.reason) for f in result.failures or []]
         )
@@ -145,9 +138,9 @@ class Ticket:
 
     def _import(self, id_: str) -> Read:
         """``pulumi import``: only the ID is known; the provider's settings say where."""
-        region = resolve_region(None, self.config.region)
-        endpoint = resolve_endpoint(self.config.endpoint_url)
-        ticket = describe_tickets(gamelift_client(region, endpoint), [id_]).get(id_)
+        region = region_for(None, self.config)
+        endpoint = endpoint_or_raise(None, self.config, "endpointUrl")
+        ticket = describe_tickets(Where(region, endpoint).client(), [id_]).get(id_)
         if ticket is None:
             raise NotFoundError(
                 f"cannot import backfill ticket {id_}: GameLift in region {region} does not "
@@ -170,14 +163,12 @@ class Ticket:
 
     def delete(self, id_: str, props: dict[str, Any], watch: Watch, timeout: float) -> None:
         """StopMatchmaking and wait, as the dynamic delete, under the request's deadline."""
-        region = resolve_region(props.get("region"), self.config.region)
-        endpoint = props.get("endpoint_url") or None
-        pool = CONCURRENT_TICKET_DELETES
+        where = stored_where(props, self.config, CONCURRENT_TICKET_DELETES)
         report = stop_and_wait(
-            gamelift_client(region, endpoint, max_concurrency=pool),
+            where.client(),
             [id_],
             timeout_seconds=_deadline(props.get("stop_timeout_seconds"), timeout),
-            stop_client=gamelift_client(region, endpoint, role="stop", max_concurrency=pool),
+            stop_client=where.client("stop"),
             clock=watch.clock,
             sleep=watch.sleep,
             on_event=watch.on_event,
@@ -193,10 +184,10 @@ class Guard:
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
         self.provider = BackfillGuardProvider()
-        self.provider.stack_region = config.region
+        self.provider._config = config
 
     def check(self, urn: str, olds: dict[str, Any], news: dict[str, Any]) -> Checked:
-        result = self.provider.check(olds, _with_config_endpoint(news, self.config))
+        result = self.provider.check(olds, news)
         return Checked(
             dict(result.inputs or {}), [(f.property, f.reason) for f in result.failures or []]
         )
@@ -236,23 +227,18 @@ class Guard:
             watch.on_event(event)
             log.on_event(event)
 
-        try:
-            report = drain(
-                settings.client(),
-                settings.fleet_ids,
-                stop_client=settings.client("stop"),
-                configuration_name=settings.configuration_name,
-                ticket_ids=settings.ticket_ids,
-                timeout_seconds=_deadline(settings.stop_timeout_seconds, timeout),
-                max_concurrency=settings.max_concurrency,
-                on_event=on_event,
-                clock=watch.clock,
-                sleep=watch.sleep,
-            )
-        except BackfillError as error:
-            if not watch.flag.is_set:
-                log.failed(error)
-            raise
+        report = drain(
+            settings.client(),
+            settings.fleet_ids,
+            stop_client=settings.client("stop"),
+            configuration_name=settings.configuration_name,
+            ticket_ids=settings.ticket_ids,
+            timeout_seconds=_deadline(settings.stop_timeout_seconds, timeout),
+            max_concurrency=settings.max_concurrency,
+            on_event=on_event,
+            clock=watch.clock,
+            sleep=watch.sleep,
+        )
         log.done(report)
 
 
