@@ -57,7 +57,7 @@ from gamelift_backfill.backfill_ticket import BackfillTicketArgs, BackfillTicket
 from gamelift_backfill.core.waiters import ACTIVE_STATUSES
 from gamelift_backfill.reference import PACKAGE, TICKET_TOKEN
 from gamelift_emulator import EmulatorControl
-from testkit.aws_env import isolated_environ
+from testkit.aws_env import isolated_aws_env, isolated_environ
 from testkit.plugin_host import (
     PLUGIN_MAX_CONCURRENT_CALLS,
     EngineStub,
@@ -266,12 +266,12 @@ class Account:
 
 
 def plugin_env(home: Path, retry_mode: str | None = None) -> dict[str, str]:
-    """The plugin talks to the emulator only: the test AWS setup, a home of its own; and
-    botocore's own ``AWS_RETRY_MODE`` (honoured by the core) when given."""
-    extra = {"HOME": str(home), "AWS_PAGER": ""}
+    """On top of the isolated environment (``run``): a home of its own, and botocore's own
+    ``AWS_RETRY_MODE`` (honoured by the core) when given."""
+    env = {"HOME": str(home), "AWS_PAGER": ""}
     if retry_mode:
-        extra["AWS_RETRY_MODE"] = retry_mode
-    return isolated_environ({}, **extra)
+        env["AWS_RETRY_MODE"] = retry_mode
+    return env
 
 
 @contextlib.contextmanager
@@ -524,7 +524,11 @@ def many_guards(account: Account, home: Path, retry_mode: str) -> Crowd:
 def run(options: Options, say: Callable[[str], None] = print) -> Report:
     """Every scenario, in one emulator, one after the other; returns the report."""
     report = Report(options)
-    with emulator_url(in_process=False) as url, tempfile.TemporaryDirectory() as tmp:
+    with (
+        isolated_aws_env(),
+        emulator_url(in_process=False) as url,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
         home = Path(tmp)
         account = Account(url, options)
         drains: dict[int, Drain] = {}

@@ -9,14 +9,14 @@ What the engine does, and therefore this host (pulumi/pulumi ``sdk/go/common/res
 and the ``pulumi-resource-pulumi-python`` shim):
 
 - Launch: ``<virtualenv>/bin/python -u -m pulumi.dynamic <engine address>`` with the project
-  directory as working directory, the caller's environment (its AWS setup isolated by
-  ``testkit.aws_env``, then the host's ``env`` on top) plus ``PULUMI_RUNTIME_<OPTION>``
-  for each runtime option of ``Pulumi.yaml``, ``PULUMI_PROJECT`` and ``PULUMI_CONFIG`` (the
-  whole stack config as JSON, namespaced keys). The plugin prints its port on the first line
-  of stdout. SDK 3.272.0 ignores the engine address; no engine server runs here, so a
-  placeholder is passed. ``python -m`` puts the working directory on ``sys.path``: that is how
-  the plugin imports ``gamelift_backfill.*`` (or release 1's ``providers.*``) when it
-  unpickles ``__provider`` (pickled by reference).
+  directory as working directory, the caller's environment (``env`` on top; callers isolate
+  their AWS setup with ``testkit.aws_env``, as tests/conftest.py does for the session) plus
+  ``PULUMI_RUNTIME_<OPTION>`` for each runtime option of ``Pulumi.yaml``, ``PULUMI_PROJECT``
+  and ``PULUMI_CONFIG`` (the whole stack config as JSON, namespaced keys). The plugin prints
+  its port on the first line of stdout. SDK 3.272.0 ignores the engine address; no engine
+  server runs here, so a placeholder is passed. ``python -m`` puts the working directory on
+  ``sys.path``: that is how the plugin imports ``gamelift_backfill.*`` (or release 1's
+  ``providers.*``) when it unpickles ``__provider`` (pickled by reference).
 - Configure first, with the whole stack config as ``args`` (secrets kept, as the plugin
   unwraps them). The plugin answers ``acceptSecrets=False`` and no ``supportsPreview``.
 - Secrets: because of ``acceptSecrets=False`` the engine strips secrets from every property
@@ -72,8 +72,6 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
 from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc
-
-from testkit.aws_env import isolated_environ
 
 UNKNOWN: str = rpc.UNKNOWN
 """The engine's sentinel for a value not known during preview (as it crosses the wire)."""
@@ -736,7 +734,7 @@ class PluginHost:
         return sys.executable
 
     def _plugin_env(self) -> dict[str, str]:
-        env = isolated_environ(os.environ)
+        env = dict(os.environ)
         for key, value in self._runtime_options.items():
             env[f"PULUMI_RUNTIME_{key.upper()}"] = str(value)
         env["PULUMI_PROJECT"] = self._project_name

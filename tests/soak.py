@@ -443,13 +443,17 @@ class SoakRunner:
         host = first = self._plugin or self._start_plugin()
         assert world.proxy is not None
         self.control.faults(**scenario.faults.body())
-        kill = world.proxy.on(
-            "StopMatchmaking", lambda _: host.kill(), nth=scenario.kill_after_stops, before=True
-        )
+        killing = threading.Event()  # set before the kill, so seen once the calls failed
+
+        def kill(_: object) -> None:
+            killing.set()
+            host.kill()
+
+        world.proxy.on("StopMatchmaking", kill, nth=scenario.kill_after_stops, before=True)
         with Watcher(self, scenario, world):
             pending = self._delete_async(world.resources, functools.partial(_plugin_delete, host))
             errors = [f.exception(timeout=HANG_GUARD_SECONDS) for f in pending]
-        killed = kill.is_set()
+        killed = killing.is_set()
         if killed:
             # The engine kept every resource whose delete did not answer: delete them again.
             host.close()

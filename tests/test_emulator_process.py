@@ -16,6 +16,7 @@ from emulator_helpers import PLAYERS
 
 from gamelift_emulator import Emulator, EmulatorControl
 from gamelift_emulator.launcher import launch
+from testkit.aws_env import isolated_environ
 from testkit.seeding import seed_configuration
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -62,15 +63,7 @@ def test_aws_cli_is_a_second_real_client(
     ticket_id = gamelift.start_matchmaking(ConfigurationName="cfg", Players=PLAYERS)[
         "MatchmakingTicket"
     ]["TicketId"]
-    env = {
-        "PATH": os.environ.get("PATH", ""),
-        "HOME": str(tmp_path),
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_CONFIG_FILE": str(tmp_path / "config"),
-        "AWS_SHARED_CREDENTIALS_FILE": str(tmp_path / "credentials"),
-    }
+    env = isolated_environ({"PATH": os.environ.get("PATH", "")}, HOME=str(tmp_path))
 
     def aws(*args: str) -> subprocess.CompletedProcess[str]:
         command = [str(AWS_CLI), "gamelift", *args, "--endpoint-url", emulator.endpoint_url]
