@@ -56,6 +56,11 @@ def test_check_with_unknowns_passes_and_calls_nothing(host: PluginHost, world: W
     assert checked.failures == []
     assert checked.inputs["fleetIds"] == UNKNOWN
     assert checked.inputs["stopTimeoutSeconds"] == 60
+    ticket = host.check(
+        TICKET_URN, {}, {"configurationName": "cfg", "players": UNKNOWN, "gameSessionArn": UNKNOWN}
+    )
+    assert ticket.failures == []
+    assert ticket.inputs["players"] == UNKNOWN
     assert world.control.calls() == {}
 
 
@@ -110,6 +115,9 @@ def test_ticket_create_read_update_delete(host: PluginHost, world: World) -> Non
 
     host.delete(ticket_id, TICKET_URN, updated)
     assert world.status(ticket_id) == "CANCELLED"
+    assert host.engine is not None
+    assert f"backfill ticket {ticket_id} ended: CANCELLED" in host.engine.text
+    assert not any(player in host.engine.text + host.stderr for player in world.player_ids())
 
 
 def test_import_reads_a_live_ticket_from_its_id_alone(host: PluginHost, world: World) -> None:
@@ -183,3 +191,27 @@ def test_cancel_ends_concurrent_deletes_with_errors_naming_the_tickets(
                 assert "cancelled while waiting for backfill ticket" in cancelled.value.details
                 assert ticket_id in cancelled.value.details
     assert all(world.status(t) == "PLACING" for t in tickets)  # nothing claimed as ended
+
+
+def test_cancel_ends_a_guard_drain_naming_the_tickets_left(
+    emulator: Emulator, world: World
+) -> None:
+    """A guard waiting for tickets that cannot be cancelled (PLACING): Cancel ends its
+    delete with an error naming each ticket it stopped and has not seen end."""
+    tickets = world.tickets(3)
+    for ticket_id in tickets:
+        world.control.set_ticket_status(ticket_id, "PLACING")
+    with native_plugin(emulator.endpoint_url) as plugin:
+        guard_id, state = up(plugin, GUARD_URN, {"fleetIds": [world.fleet_id]})
+        with ThreadPoolExecutor(1) as pool:
+            deleting = pool.submit(plugin.delete, guard_id, GUARD_URN, state)
+            wait_for(
+                lambda: calls(world.control, "StopMatchmaking") == len(tickets),
+                "the drain to have stopped every ticket",
+            )
+            plugin.cancel()
+            with pytest.raises(PluginError) as cancelled:
+                deleting.result(timeout=30)
+    message = cancelled.value.details
+    assert f"cancelled while waiting for BackfillGuard {guard_id}" in message
+    assert all(ticket_id in message for ticket_id in tickets), message
