@@ -199,3 +199,23 @@ def test_delete_killed_mid_wait_is_finished_by_a_new_plugin(
         second.delete(id_, urn, state)
     assert world.active_tickets() == []
     assert {world.status(t) for t in tickets} == {"CANCELLED"}
+
+
+def test_create_retried_after_a_crash_resumes_the_ticket_it_started(
+    host: PluginHost, world: World
+) -> None:
+    """Without `ticketId`, the ticket's ID comes from the URN and the inputs: a create run
+    again (the engine never heard the first answer) resumes the same ticket, and a
+    resource of another name starts its own."""
+    session = world.control.create_game_session(world.fleet_id, MANUAL, 2, 8)
+    news = {"configurationName": MANUAL, "gameSessionArn": session["GameSessionId"]}
+    checked = host.check(TICKET_URN, {}, news)
+    first = host.create(TICKET_URN, checked.inputs)
+    again = host.create(TICKET_URN, checked.inputs)
+    assert again.id == first.id
+    assert calls(world.control, "StartMatchBackfill") == 1
+    assert world.active_tickets(MANUAL) == [first.id]
+    assert host.engine is not None
+    host.engine.wait_for(lambda r: "adopting it instead of starting another" in r.message)
+    host.delete(first.id, TICKET_URN, state_round_trip(first.outs))
+    assert world.active_tickets() == []

@@ -94,29 +94,48 @@ def _urn_parts(urn: str) -> tuple[str, str, str]:
     return parts[1], parts[0].removeprefix("urn:pulumi:"), parts[-1]
 
 
-class Ticket:
-    """`gamelift-backfill:index:BackfillTicket`."""
+class _OverDynamic:
+    """Check, Diff and Update by the dynamic provider's own methods, configured with the
+    native provider's configuration (never pickled: no state holds this provider)."""
 
-    secret_outputs: tuple[str, ...] = ("players",)
+    provider: BackfillTicketProvider | BackfillGuardProvider
 
     def __init__(self, config: ProviderConfig) -> None:
         self.config = config
-        self.provider = BackfillTicketProvider()
         self.provider._config = config
 
     def check(self, urn: str, olds: dict[str, Any], news: dict[str, Any]) -> Checked:
+        """Validate offline, resolve region and endpoint; unknowns pass."""
         result = self.provider.check(olds, news)
         return Checked(
             dict(result.inputs or {}), [(f.property, f.reason) for f in result.failures or []]
         )
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Diffed:
+        """The stored outputs against the checked new inputs."""
         result = self.provider.diff(id_, olds, news)
         return Diffed(
             bool(result.changes), list(result.replaces or []), bool(result.delete_before_replace)
         )
 
+    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
+        """In place; every output returned."""
+        return dict(self.provider.update(id_, olds, news).outs or {})
+
+
+class Ticket(_OverDynamic):
+    """`gamelift-backfill:index:BackfillTicket`."""
+
+    secret_outputs: tuple[str, ...] = ("players",)
+    provider: BackfillTicketProvider
+
+    def __init__(self, config: ProviderConfig) -> None:
+        self.provider = BackfillTicketProvider()
+        super().__init__(config)
+
     def create(self, urn: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        """Start or adopt; without a ``ticketId`` the ID is derived from the URN and the
+        identity inputs, so a create retried after a crash resumes the ticket it started."""
         if not props.get("ticket_id"):
             project, stack, name = _urn_parts(urn)
             identity = {
@@ -131,6 +150,7 @@ class Ticket:
         return result.id, dict(result.outs or {})
 
     def read(self, id_: str, props: dict[str, Any], inputs: dict[str, Any]) -> Read:
+        """Refresh from state; with no state (``pulumi import``) adopt by ID."""
         if not props.get("region"):
             return self._import(id_)
         result = self.provider.read(id_, props)
@@ -155,9 +175,6 @@ class Ticket:
         inputs = {"ticket_id": id_, "region": region, "endpoint_url": endpoint}
         return Read(id_, outs, {k: v for k, v in inputs.items() if v is not None})
 
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
-        return dict(self.provider.update(id_, olds, news).outs or {})
-
     def watch(self, id_: str, props: dict[str, Any], flag: CancelFlag) -> Watch:
         return Watch(f"backfill ticket {id_}", flag, known=(id_,))
 
@@ -176,27 +193,15 @@ class Ticket:
         pulumi.log.info(f"backfill ticket {id_} ended: {report.final_status.get(id_, GONE)}")
 
 
-class Guard:
+class Guard(_OverDynamic):
     """`gamelift-backfill:index:BackfillGuard`."""
 
     secret_outputs: tuple[str, ...] = ()
+    provider: BackfillGuardProvider
 
     def __init__(self, config: ProviderConfig) -> None:
-        self.config = config
         self.provider = BackfillGuardProvider()
-        self.provider._config = config
-
-    def check(self, urn: str, olds: dict[str, Any], news: dict[str, Any]) -> Checked:
-        result = self.provider.check(olds, news)
-        return Checked(
-            dict(result.inputs or {}), [(f.property, f.reason) for f in result.failures or []]
-        )
-
-    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> Diffed:
-        result = self.provider.diff(id_, olds, news)
-        return Diffed(
-            bool(result.changes), list(result.replaces or []), bool(result.delete_before_replace)
-        )
+        super().__init__(config)
 
     def create(self, urn: str, props: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         result = self.provider.create(props)
@@ -210,9 +215,6 @@ class Guard:
             )
         result = self.provider.read(id_, props)
         return Read(result.id or "", dict(result.outs or {}), inputs or None)
-
-    def update(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> dict[str, Any]:
-        return dict(self.provider.update(id_, olds, news).outs or {})
 
     def watch(self, id_: str, props: dict[str, Any], flag: CancelFlag) -> Watch:
         fleets = ", ".join(str(f) for f in props.get("fleet_ids") or [])
