@@ -116,14 +116,6 @@ def normalise(
     return validate_inputs(inputs, unknown)
 
 
-def normalised_or_raise(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """:func:`normalise` for create/update/delete, where nothing may be unknown."""
-    out, failures = validate_inputs(inputs)
-    if failures:
-        raise InputError(failures)
-    return out
-
-
 # -- configuration and where calls go ------------------------------------------------------
 
 

@@ -116,7 +116,7 @@ def test_stop_timeout_names_the_ticket(run: Runner, world: World) -> None:
     error = result.json["error"]
     assert error["code"] == "TIMEOUT"
     assert f"{stuck} (PLACING)" in error["message"]
-    assert "run the same command again" in error["message"]
+    assert "Run the same command again" in error["message"]
     assert "--timeout" in error["message"]
     assert "pulumi" not in error["message"]
     assert result.json["success"] is False

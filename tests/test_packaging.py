@@ -207,6 +207,15 @@ def test_console_command_drains_against_the_emulator(
     assert all(world.status(t) == "CANCELLED" for t in tickets)
 
 
+def test_console_command_names_itself(venv: WheelVenv, outside: Path) -> None:
+    """`gamelift-backfill --help` shows the installed command's own name and the same three
+    commands as `python -m providers`."""
+    done = run_in(venv, outside, venv.script("gamelift-backfill"), "--help")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("usage: gamelift-backfill ")
+    assert "{stop,drain,status}" in done.stdout
+
+
 def test_dynamic_guard_from_the_package_is_created_and_destroyed(
     venv: WheelVenv, outside: Path, world: World, emulator: Emulator
 ) -> None:
