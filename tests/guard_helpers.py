@@ -6,8 +6,11 @@ The seeded world itself is ``testkit.world`` (one for every test, bench and soak
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+
+from gamelift_emulator import EmulatorControl
 
 
 @contextmanager
@@ -34,3 +37,20 @@ def when(condition: Callable[[], bool], action: Callable[[], None]) -> Iterator[
     finally:
         leave.set()
         thread.join(timeout=10)
+
+
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
+    """Until ``condition`` holds (checked every 10 ms), or fail naming ``what``.
+
+    The timeout is a hang guard, not a verdict on speed: conditions hold within seconds.
+    """
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.01)
+
+
+def calls(control: EmulatorControl, operation: str) -> int:
+    """How many ``operation`` calls the emulator has counted since its reset."""
+    count: int = control.calls().get(operation, 0)
+    return count

@@ -9,11 +9,9 @@ environment and the provider configuration ``region`` / ``endpointUrl`` the way 
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
 
 from gamelift_backfill.reference import GUARD_TOKEN, PACKAGE, TICKET_TOKEN
 from testkit.plugin_host import EngineStub, PluginHost, make_urn
@@ -44,16 +42,3 @@ def native_plugin(endpoint_url: str, **config: str) -> Iterator[PluginHost]:
     )
     with host:
         yield host
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 60.0) -> None:
-    """Until ``condition`` holds (checked every 10 ms), or fail naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
-
-
-def calls(control: Any, operation: str) -> int:
-    count: int = control.calls().get(operation, 0)
-    return count

@@ -11,7 +11,6 @@ call counters show, not after a guessed sleep.
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
@@ -22,7 +21,7 @@ import pulumi
 import pytest
 from backfill_ticket_helpers import URN, engine_outputs, plugin, seed
 from conftest import gamelift_client
-from guard_helpers import when
+from guard_helpers import calls, wait_for, when
 from pulumi.dynamic import ConfigureRequest
 from pulumi.dynamic.config import Config
 from pulumi.runtime import settings
@@ -57,18 +56,6 @@ def aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, manual_emulator: Em
     """For provider classes called in this process: test credentials, the emulator's endpoint."""
     monkeypatch.setenv("AWS_ENDPOINT_URL_GAMELIFT", manual_emulator.endpoint_url)
     clear_client_cache()
-
-
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
-    """Until ``condition`` holds (checked every 10 ms), or fail naming ``what``."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.01)
-
-
-def calls(control: EmulatorControl, operation: str) -> int:
-    return control.calls().get(operation, 0)
 
 
 def in_background(function: Callable[..., Any], *args: Any) -> Future[Any]:

@@ -17,8 +17,8 @@ import grpc
 import pytest
 from conftest import gamelift_client
 from fault_helpers import FaultProxy
-from guard_helpers import when
-from native_helpers import GUARD_URN, TICKET_URN, calls, native_plugin, wait_for
+from guard_helpers import calls, wait_for, when
+from native_helpers import GUARD_URN, TICKET_URN, native_plugin
 
 from gamelift_emulator import Emulator, EmulatorControl, ManualClock
 from testkit.plugin_host import PluginError, PluginHost, state_round_trip

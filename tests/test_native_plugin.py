@@ -12,7 +12,8 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
-from native_helpers import GUARD_URN, TICKET_URN, calls, native_plugin, ticket_urn, wait_for
+from guard_helpers import calls, wait_for
+from native_helpers import GUARD_URN, TICKET_URN, native_plugin, ticket_urn
 
 from gamelift_backfill.reference import TICKET_TOKEN
 from gamelift_emulator import Emulator, EmulatorControl
