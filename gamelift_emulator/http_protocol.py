@@ -303,6 +303,8 @@ class BoundedProtocol(HttpToolsProtocol):
             super().on_body(body)
             super().on_message_complete()
             return
+        if self._closing():  # the client left while its call was answered
+            return
         date = self.server_state.default_headers
         self._coalescing.flush()  # nothing is pending; the answer goes out in one send
         self._coalescing.raw.write(raw_bytes(answer, close=False, extra=date))
