@@ -17,7 +17,11 @@ Rows (see README.md, "Benchmarks"):
 4. the guard with the emulator's throttle on (per-operation token buckets) against the
    floor max(cancellation delay, N / rate);
 5. K guards, each in its own plugin process, draining their own fleets at once in one
-   throttled account, once per botocore retry mode.
+   throttled account, once per botocore retry mode;
+6. row 2's tickets as BackfillTicket resources of the native plugin
+   (``bin/pulumi-resource-gamelift-backfill``, started as the engine starts it), deleted
+   ``--native-parallel`` (16) at a time, as the engine's parallelism sends them: the native
+   plugin has no 4-call cap. Compared with row 2 and with the guard.
 
 Also: GameLift calls per ticket of the drain (listing pages counted apart) and the
 plugin process's peak RSS (VmHWM) for a drain of ``--memory-sessions`` game sessions.
@@ -51,10 +55,12 @@ from bench.bench_emulator import emulator_url
 from gamelift_backfill.backfill_guard import BackfillGuardArgs, BackfillGuardProvider
 from gamelift_backfill.backfill_ticket import BackfillTicketArgs, BackfillTicketProvider
 from gamelift_backfill.core.waiters import ACTIVE_STATUSES
+from gamelift_backfill.reference import PACKAGE, TICKET_TOKEN
 from gamelift_emulator import EmulatorControl
 from testkit.aws_env import isolated_aws_env, isolated_environ
 from testkit.plugin_host import (
     PLUGIN_MAX_CONCURRENT_CALLS,
+    EngineStub,
     PluginError,
     PluginHost,
     make_urn,
@@ -65,6 +71,7 @@ from testkit.seeding import seed_configuration
 
 ROOT = Path(__file__).resolve().parent.parent
 
+NATIVE_PLUGIN = ROOT / "bin" / "pulumi-resource-gamelift-backfill"
 AWS_CLI = ROOT / ".venv-awscli" / "bin" / "aws"
 RESULTS = Path(__file__).resolve().parent / "results" / "latest.md"
 REGION = "us-east-1"
@@ -95,6 +102,7 @@ class Options:
     retry_modes: tuple[str, ...] = ("standard", "adaptive")
     stop_timeout_seconds: int = 900
     call_timeout_seconds: float = 960.0
+    native_parallel: int = 16  # the engine's default parallelism on a 4-CPU machine
     quick: bool = False
 
     def floor(self, tickets: int) -> float:
@@ -320,6 +328,34 @@ def deploy_ticket(host: PluginHost, url: str, ticket_id: str, options: Options) 
     return deploy(host, urn, BackfillTicketProvider(), args.to_props())
 
 
+@contextlib.contextmanager
+def native_plugin(home: Path, options: Options, url: str) -> Iterator[PluginHost]:
+    """The native plugin as the engine starts it (engine stub for its log); stopped on exit."""
+    host = PluginHost(
+        command=[str(NATIVE_PLUGIN)],
+        package=PACKAGE,
+        engine=EngineStub(),
+        config={"region": REGION, "endpointUrl": url},
+        env=plugin_env(home),
+        call_timeout=options.call_timeout_seconds,
+    )
+    with host:
+        yield host
+
+
+def deploy_native_ticket(host: PluginHost, ticket_id: str, options: Options) -> Deployed:
+    """A native BackfillTicket adopting an existing ticket (``ticketId`` alone)."""
+    urn = make_urn(f"ticket-{ticket_id[-12:]}", TICKET_TOKEN)
+    props = {"ticketId": ticket_id, "stopTimeoutSeconds": options.stop_timeout_seconds}
+    checked = host.check(urn, {}, props)
+    if checked.failures:
+        raise RuntimeError(f"check failed for {urn}: {checked.failures}")
+    created = host.create(urn, checked.inputs)
+    return Deployed(
+        urn, created.id, state_round_trip(created.outs), state_round_trip(checked.inputs)
+    )
+
+
 def memory_kb(pid: int, key: str) -> int:
     """``VmHWM`` (peak resident set) or ``VmRSS`` of a process, in kB (0 if unreadable)."""
     with contextlib.suppress(OSError):
@@ -420,6 +456,24 @@ def cli_stops(account: Account, home: Path, tickets: int) -> tuple[float, str]:
     )
 
 
+def native_ticket_deletes(account: Account, home: Path, tickets: int) -> float:
+    """Row 6: row 2 through the native plugin, ``native_parallel`` deletes at a time."""
+    options = account.options
+    (fleet,) = account.fresh([tickets])
+    workers = options.native_parallel
+    with native_plugin(home, options, account.url) as host:
+        resources = parallel_map(
+            lambda ticket_id: deploy_native_ticket(host, ticket_id, options),
+            fleet.ticket_ids,
+            workers,
+        )
+        seconds = timed(lambda: parallel_map(lambda r: destroy(host, r), resources, workers))
+    left = account.active()
+    if left:
+        raise RuntimeError(f"{left} ticket(s) still active after the native deletes")
+    return seconds
+
+
 @dataclass
 class Crowd:
     """Row 5: K guards deleted at once."""
@@ -494,6 +548,21 @@ def run(options: Options, say: Callable[[str], None] = print) -> Report:
                     seconds,
                     "measured",
                     _faster(seconds, drains[n].seconds),
+                )
+            )
+        for n in options.sizes:
+            say(f"[6] {n} native BackfillTicket deletes, {options.native_parallel} at a time")
+            seconds = native_ticket_deletes(account, home, n)
+            dynamic = next(r for r in report.rows if r.row == 2 and r.tickets == n).seconds
+            report.rows.append(
+                Row(
+                    6,
+                    f"native BackfillTicket deletes ({options.native_parallel} at a time)",
+                    n,
+                    seconds,
+                    "measured",
+                    f"{dynamic / seconds:.1f}x faster than row 2; "
+                    + _faster(seconds, drains[n].seconds),
                 )
             )
         for n in options.sizes:
@@ -718,6 +787,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Options, Path, Path |
     parser.add_argument("--retry-modes", help="comma-separated: standard,adaptive")
     parser.add_argument("--throttle-rate", type=float)
     parser.add_argument("--throttle-burst", type=float)
+    parser.add_argument("--native-parallel", type=int, help="deletes at once in row 6 (16)")
     parser.add_argument("--output", type=Path, default=RESULTS, help="markdown file")
     parser.add_argument("--json", type=Path, help="also write the report as JSON")
     args = parser.parse_args(argv)
@@ -735,6 +805,7 @@ def parse_args(argv: Sequence[str] | None = None) -> tuple[Options, Path, Path |
         "memory_sessions",
         "throttle_rate",
         "throttle_burst",
+        "native_parallel",
     ):
         if getattr(args, name) is not None:
             changes[name] = getattr(args, name)

@@ -35,6 +35,12 @@ an unknown is `UNKNOWN`. Results use the same representation, so tests compare t
 Concurrency: the plugin serves at most 4 calls at once (a 4-thread gRPC server); further calls
 queue in the plugin. All methods may be called from several threads at once.
 
+Native plugin: ``PluginHost(command=[...pulumi-resource-gamelift-backfill], package=
+"gamelift-backfill", engine=EngineStub())`` starts the native plugin instead, with the
+address of an engine stub (`EngineStub`, which records every Log call) as first argument,
+the way the engine starts any provider plugin. That plugin accepts secrets (property bags
+keep `Secret` values both ways) and receives ``timeout`` (customTimeouts) and Cancel.
+
 Import it as ``testkit.plugin_host`` (tests and benchmarks alike). Provider modules outside
 the project directory (e.g. ``tests/fixtures``) reach the plugin through ``python_path``
 (added to ``PYTHONPATH``).
@@ -65,7 +71,7 @@ from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime._grpc_settings import _GRPC_CHANNEL_OPTIONS
-from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc, provider_pb2, provider_pb2_grpc
 
 UNKNOWN: str = rpc.UNKNOWN
 """The engine's sentinel for a value not known during preview (as it crosses the wire)."""
@@ -157,6 +163,75 @@ class UpdateResponse:
 class ConfigureInfo:
     accept_secrets: bool
     supports_preview: bool
+
+
+@dataclass(frozen=True)
+class LogRecord:
+    """One message a plugin sent to the engine's Log RPC."""
+
+    severity: str  # DEBUG, INFO, WARNING, ERROR
+    message: str
+    urn: str
+
+
+class EngineStub(engine_pb2_grpc.EngineServicer):
+    """The engine's gRPC service, as far as a provider plugin uses it: Log, recorded.
+
+    Start it (or pass it to `PluginHost`, which starts and stops it) and read `records`.
+    """
+
+    def __init__(self) -> None:
+        self._server: Any = None
+        self._records: list[LogRecord] = []
+        self._changed = threading.Condition()
+        self.address = ""
+
+    def start(self) -> str:
+        """Serve on a loopback port; the address the plugin gets as first argument."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        self._server = grpc.server(ThreadPoolExecutor(8), options=_GRPC_CHANNEL_OPTIONS)
+        engine_pb2_grpc.add_EngineServicer_to_server(self, self._server)
+        port = self._server.add_insecure_port("127.0.0.1:0")
+        self._server.start()
+        self.address = f"127.0.0.1:{port}"
+        return self.address
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop(grace=None)
+
+    def Log(self, request: Any, context: Any) -> empty_pb2.Empty:  # noqa: N802 (gRPC name)
+        record = LogRecord(
+            engine_pb2.LogSeverity.Name(request.severity), request.message, request.urn
+        )
+        with self._changed:
+            self._records.append(record)
+            self._changed.notify_all()
+        return empty_pb2.Empty()
+
+    @property
+    def records(self) -> list[LogRecord]:
+        with self._changed:
+            return list(self._records)
+
+    @property
+    def text(self) -> str:
+        """Every message logged so far, one per line."""
+        return "\n".join(r.message for r in self.records)
+
+    def wait_for(self, predicate: Any, timeout: float = 60.0) -> LogRecord:
+        """The first record satisfying ``predicate``, waiting for it to be logged."""
+        with self._changed:
+            found: list[LogRecord] = []
+
+            def ready() -> bool:
+                found[:] = [r for r in self._records if predicate(r)]
+                return bool(found)
+
+            if not self._changed.wait_for(ready, timeout=timeout):
+                raise TimeoutError("no matching log record")
+            return found[0]
 
 
 def type_token(resource_class: type[Resource]) -> str:
@@ -277,7 +352,13 @@ class PluginHost:
         python: str | None = None,
         start_timeout: float = 30.0,
         call_timeout: float | None = 300.0,
+        command: Sequence[str] | None = None,
+        package: str = "pulumi-python",
+        engine: EngineStub | None = None,
     ) -> None:
+        self.command = list(command) if command else None
+        self.package = package
+        self.engine = engine
         self.project_dir = Path(project_dir).resolve()
         self.config: dict[str, str | Secret] = dict(config or {})
         self.call_timeout = call_timeout
@@ -318,8 +399,12 @@ class PluginHost:
 
     def start(self) -> None:
         """Launch the plugin, read its port and wait until it answers gRPC calls."""
+        engine_address = ENGINE_ADDRESS_PLACEHOLDER
+        if self.engine is not None:
+            engine_address = self.engine.address or self.engine.start()
+        argv = [self._python_executable(), "-u", "-m", "pulumi.dynamic"]
         self._process = subprocess.Popen(
-            [self._python_executable(), "-u", "-m", "pulumi.dynamic", ENGINE_ADDRESS_PLACEHOLDER],
+            [*(self.command or argv), engine_address],
             cwd=self.project_dir,
             env=self._plugin_env(),
             stdin=subprocess.PIPE,
@@ -365,6 +450,8 @@ class PluginHost:
                 self._process.stdin.close()
         for reader in self._readers:
             reader.join(timeout=5)
+        if self.engine is not None:
+            self.engine.stop()
 
     @property
     def returncode(self) -> int | None:
@@ -394,11 +481,11 @@ class PluginHost:
         if config is not None:
             self.config = dict(config)
         request = provider_pb2.ConfigureRequest(
-            urn="urn:pulumi:stack::project::pulumi:providers:pulumi-python::default",
+            urn=f"urn:pulumi:stack::project::pulumi:providers:{self.package}::default",
             name="default",
-            type="pulumi:providers:pulumi-python",
+            type=f"pulumi:providers:{self.package}",
             variables={
-                f"pulumi-python:config:{key}": strip_secrets(value)
+                f"{self.package}:config:{key}": strip_secrets(value)
                 for key, value in self.config.items()
             },
             args=_serialize(_wrap_secrets(self.config)),
@@ -472,7 +559,7 @@ class PluginHost:
         )
 
     def create(
-        self, urn: str, props: Mapping[str, Any], *, preview: bool = False
+        self, urn: str, props: Mapping[str, Any], *, preview: bool = False, timeout: float = 0.0
     ) -> CreateResponse:
         """Create from the checked inputs; a preview follows the engine (see module doc)."""
         info = self._ensure_configured()
@@ -485,6 +572,7 @@ class PluginHost:
             type=_urn_type(urn),
             properties=self._outgoing(props, info),
             preview=preview,
+            timeout=timeout,
         )
         response = self._call("Create", request)
         return CreateResponse(id=response.id, outs=self._incoming(response.properties, props, info))
@@ -529,6 +617,7 @@ class PluginHost:
         *,
         preview: bool = False,
         old_inputs: Mapping[str, Any] | None = None,
+        timeout: float = 0.0,
     ) -> UpdateResponse:
         """Update from the outputs in state (``olds``) to the checked new inputs (``news``)."""
         info = self._ensure_configured()
@@ -544,6 +633,7 @@ class PluginHost:
             news=self._outgoing(news, info),
             old_inputs=self._outgoing(olds if old_inputs is None else old_inputs, info),
             preview=preview,
+            timeout=timeout,
         )
         response = self._call("Update", request)
         return UpdateResponse(outs=self._incoming(response.properties, news, info))
@@ -555,8 +645,10 @@ class PluginHost:
         props: Mapping[str, Any],
         *,
         old_inputs: Mapping[str, Any] | None = None,
+        timeout: float = 0.0,
     ) -> None:
-        """Destroy: delete the resource from its outputs in state."""
+        """Destroy: delete the resource from its outputs in state (``timeout``: the
+        resource's customTimeouts.delete in seconds, 0 for none)."""
         info = self._ensure_configured()
         self._reject_unknowns("Delete", props, preview=False)
         request = provider_pb2.DeleteRequest(
@@ -566,8 +658,19 @@ class PluginHost:
             type=_urn_type(urn),
             properties=self._outgoing(props, info),
             old_inputs=self._outgoing(props if old_inputs is None else old_inputs, info),
+            timeout=timeout,
         )
         self._call("Delete", request)
+
+    def get_schema(self) -> dict[str, Any]:
+        """The package schema the plugin returns (GetSchema), parsed."""
+        response = self._call("GetSchema", provider_pb2.GetSchemaRequest(version=0))
+        schema: dict[str, Any] = json.loads(response.schema)
+        return schema
+
+    def cancel(self) -> None:
+        """What the engine sends when the user interrupts (Ctrl-C): Cancel."""
+        self._call("Cancel", empty_pb2.Empty())
 
     # -- internals -------------------------------------------------------------------------
 

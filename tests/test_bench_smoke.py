@@ -32,12 +32,14 @@ def test_quick_bench_reports_every_row_and_target(tmp_path: Path) -> None:
     options = report["options"]
     rows = report["rows"]
     sizes = options["sizes"]
-    for row in (1, 2, 3, 4):
+    for row in (1, 2, 3, 4, 6):
         assert sorted(r["tickets"] for r in rows if r["row"] == row) == sorted(sizes)
     crowd = [r for r in rows if r["row"] == 5]
     assert len(crowd) == len(options["retry_modes"])
     assert all(r["tickets"] == options["guards"] * options["tickets_per_guard"] for r in crowd)
     assert all(r["seconds"] > 0 for r in rows)
+    native = [r for r in rows if r["row"] == 6]
+    assert all("faster than row 2" in r["compare"] for r in native)
 
     # The CLI row past --cli-full-max is an extrapolation and must say so.
     cli = {r["tickets"]: r["basis"] for r in rows if r["row"] == 3}

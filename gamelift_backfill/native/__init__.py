@@ -1,0 +1,1 @@
+"""The native Pulumi provider plugin `pulumi-resource-gamelift-backfill` (any Pulumi language)."""

@@ -1,0 +1,86 @@
+"""Property bags across the wire: protobuf Structs to plain dicts and back, camelCase names.
+
+Kept apart so that the shared translation layer can replace the name mapping without
+touching the plugin. The plugin accepts secrets (Configure answers ``acceptSecrets``), so
+secret values arrive wrapped in the engine's secret signature object: they are unwrapped on
+the way in, and the properties the schema marks secret are wrapped again on the way out,
+so the state keeps them secret whatever the program's language did.
+Unknown values (preview) stay the SDK's sentinel string, which the core's unknown handling
+recognises.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from google.protobuf import json_format, struct_pb2
+from pulumi.runtime import rpc
+
+SIG_KEY: str = rpc._special_sig_key
+SECRET_SIG: str = rpc._special_secret_sig
+UNKNOWN: str = rpc.UNKNOWN
+
+
+def snake(name: str) -> str:
+    """``fleetIds`` -> ``fleet_ids``."""
+    return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
+
+
+def camel(name: str) -> str:
+    """``fleet_ids`` -> ``fleetIds``; a failure path ``players[0]`` keeps its suffix."""
+    head, _, rest = name.partition("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest.split("_") if part)
+
+
+def camel_path(field: str) -> str:
+    """A failure's field (``players[0].PlayerId``) with its first segment in camelCase."""
+    match = re.match(r"[A-Za-z_]+", field)
+    if not match:
+        return field
+    return camel(match.group(0)) + field[match.end() :]
+
+
+def unwrap(value: Any) -> Any:
+    """A value without the engine's secret wrappers (at any depth)."""
+    if isinstance(value, Mapping):
+        if value.get(SIG_KEY) == SECRET_SIG:
+            return unwrap(value.get("value"))
+        return {k: unwrap(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap(v) for v in value]
+    return value
+
+
+def from_struct(struct: struct_pb2.Struct | None) -> dict[str, Any]:
+    """A property bag as snake_case keys and plain values (secrets unwrapped)."""
+    if struct is None:
+        return {}
+    bag = json_format.MessageToDict(struct)
+    return {snake(key): unwrap(value) for key, value in bag.items()}
+
+
+def to_struct(bag: Mapping[str, Any], secret: Iterable[str] = ()) -> struct_pb2.Struct:
+    """A snake_case bag as the engine's Struct; keys in ``secret`` sent as secrets."""
+    secret_keys = set(secret)
+    struct = struct_pb2.Struct()
+    for key, value in bag.items():
+        if value is None:
+            continue
+        if key in secret_keys and value != UNKNOWN:
+            value = {SIG_KEY: SECRET_SIG, "value": value}
+        struct[camel(key)] = value
+    return struct
+
+
+_SNAKE_NAMES = re.compile(
+    r"\b(configuration_name|game_session_arn|ticket_ids|ticket_id|fleet_ids|endpoint_url"
+    r"|stop_timeout_seconds|max_concurrency|status_reason|configuration_arn|start_time"
+    r"|active_ticket_count)\b"
+)
+
+
+def phrase(message: str) -> str:
+    """A core message with property names as this front end's users write them."""
+    return _SNAKE_NAMES.sub(lambda m: camel(m.group(0)), message)
