@@ -190,6 +190,8 @@ class FaultInjector:
             GameLiftError: the call is drawn to fail (one of ``error_codes``).
         """
         config = self._config
+        if config.throttle_rate is None and not config.error_rate:
+            return  # nothing to inject (the common case: no lock taken)
         if config.operations and operation not in config.operations:
             return
         with self._lock:

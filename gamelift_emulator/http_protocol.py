@@ -103,16 +103,18 @@ def raw_bytes(
 ) -> bytes:
     """``response`` as bytes on the wire, written in one piece (``extra``: uvicorn's
     default headers, the date)."""
-    lines = [
-        f"HTTP/1.1 {response.status} {_REASONS.get(response.status) or _reason(response.status)}",
-        f"content-type: {response.content_type}",
-        f"content-length: {len(response.body)}",
-        *(f"{name}: {value}" for name, value in response.headers.items()),
-        *(f"{name.decode('latin-1')}: {value.decode('latin-1')}" for name, value in extra or ()),
-    ]
+    reason = _REASONS.get(response.status) or _reason(response.status)
+    head = f"HTTP/1.1 {response.status} {reason}\r\ncontent-type: {response.content_type}\r\n"
+    head += f"content-length: {len(response.body)}\r\n"
+    for name, value in response.headers.items():
+        head += f"{name}: {value}\r\n"
     if close:
-        lines.append("connection: close")
-    return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + response.body
+        head += "connection: close\r\n"
+    parts = [head.encode("latin-1")]
+    for raw_name, raw_value in extra or ():
+        parts += (raw_name, b": ", raw_value, b"\r\n")
+    parts += (b"\r\n", response.body)
+    return b"".join(parts)
 
 
 class _CoalescingTransport:
@@ -300,6 +302,8 @@ class BoundedProtocol(HttpToolsProtocol):
             self._asgi_headers_complete()
             super().on_body(body)
             super().on_message_complete()
+            return
+        if self._closing():  # the client left while its call was answered
             return
         date = self.server_state.default_headers
         self._coalescing.flush()  # nothing is pending; the answer goes out in one send

@@ -34,7 +34,7 @@ from botocore import xform_name
 from gamelift_emulator.exceptions import GameLiftError, UnknownOperationException
 from gamelift_emulator.faults import FaultInjector
 from gamelift_emulator.models import GameLiftBackend
-from gamelift_emulator.sigv4 import Headers, SigV4Verifier
+from gamelift_emulator.sigv4 import Headers, Identity, SigV4Verifier
 from gamelift_emulator.validation import RequestValidator, SerializationError, default_validator
 
 log = logging.getLogger(__name__)
@@ -196,7 +196,13 @@ class GameLiftResponder:
     def handle(self, method: str, path: str, headers: Headers, body: bytes) -> Response | Pending:
         """Answer one request, or say how long to wait for the answer; never raises."""
         request_id = new_request_id()
-        answer = _guarded(lambda: self._handle(method, path, headers, body, request_id), request_id)
+        try:
+            answer = self._handle(method, path, headers, body, request_id)
+        except GameLiftError as error:
+            return error_response(error, request_id)
+        except Exception:
+            log.exception("internal failure, request id %s", request_id)
+            return internal_failure(request_id)
         if isinstance(answer, Pending):
             resume = answer.resume
             return Pending(answer.delay, lambda: _guarded(resume, request_id))
@@ -211,16 +217,20 @@ class GameLiftResponder:
         with self._calls_lock:
             self._calls[operation] += 1
         params = _parse_body(body)
-
-        def call() -> Response:
-            self._faults.after_latency(operation)
-            valid = self._validator.validate(operation, params)
-            backend = self._backend_for(identity.account_id, identity.region)
-            result = getattr(backend, self._methods[operation])(**valid)
-            return json_response(200, result if result is not None else {}, request_id)
-
         delay = self._faults.latency(operation)
-        return Pending(delay, call) if delay > 0 else call()
+        if delay > 0:
+            return Pending(delay, lambda: self._call(operation, params, identity, request_id))
+        return self._call(operation, params, identity, request_id)
+
+    def _call(
+        self, operation: str, params: object, identity: Identity, request_id: str
+    ) -> Response:
+        """Faults, validation, then the backend method of ``operation``."""
+        self._faults.after_latency(operation)
+        valid = self._validator.validate(operation, params)
+        backend = self._backend_for(identity.account_id, identity.region)
+        result = getattr(backend, self._methods[operation])(**valid)
+        return json_response(200, result if result is not None else {}, request_id)
 
     @staticmethod
     def _check_protocol(method: str, path: str, headers: Headers) -> None:

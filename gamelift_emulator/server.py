@@ -74,8 +74,14 @@ class _Headers:
         self._values = dict(reversed(raw))  # names are lower-case already (uvicorn)
 
     def get(self, name: str, /) -> str | None:
-        value = self._values.get(name.lower().encode("latin-1"))
+        key = _HEADER_KEYS.get(name)
+        if key is None:
+            key = _HEADER_KEYS[name] = name.lower().encode("latin-1")
+        value = self._values.get(key)
         return None if value is None else value.decode("latin-1")
+
+
+_HEADER_KEYS: dict[str, bytes] = {}  # header name as asked -> lower-case bytes
 
 
 class _DisconnectedError(Exception):
