@@ -197,7 +197,13 @@ def registered_inputs(make_resource: Callable[[], object]) -> dict[str, Any]:
                 resolved[key] = value
         return program_inputs(provider, resolved)
 
-    return asyncio.run(resolve())
+    # A loop of its own, never made the thread's current one: `asyncio.run` would leave the
+    # main thread without a loop, and later tests' Pulumi mocks need `get_event_loop()`.
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(resolve())
+    finally:
+        loop.close()
 
 
 def test_players_are_registered_as_a_secret_input() -> None:
