@@ -167,6 +167,36 @@ def test_drain_catches_tickets_regenerated_meanwhile(world: World) -> None:
     assert set(others) <= {t["TicketId"] for t in world.control.tickets()}
 
 
+def test_drain_is_not_done_while_a_ticket_ended_between_listing_and_describe(
+    world: World, manual_emulator: Emulator, make_gamelift: Callable[..., Any]
+) -> None:
+    """A ticket that completes by itself after the listing named it, and before DescribeMatchmaking
+    looks at it, makes GameLift start a new automatic ticket the listing never saw: the drain
+    lists again instead of reporting success with that new ticket active (found by the long
+    soak, scenario 359: a backfill completing a match in the middle of a drain)."""
+    ended = world.session()["auto_backfill_ticket_id"]
+    proxy = FaultProxy(manual_emulator.endpoint_url)
+    completed = proxy.on(
+        "DescribeMatchmaking",
+        lambda _: world.control.set_ticket_status(ended, "COMPLETED"),
+        before=True,
+    )
+    try:
+        report = drain(
+            make_gamelift(proxy.endpoint_url),
+            [world.fleet_id],
+            clock=world.now,
+            sleep=world.sleep,
+            timeout_seconds=60,
+        )
+    finally:
+        proxy.close()
+    assert completed.is_set()
+    assert world.active_tickets() == []
+    assert report.found_active == 1  # the replacement, found by the pass after
+    assert report.stopped == 1
+
+
 def test_drain_honours_the_configuration_filter_and_extra_tickets(world: World) -> None:
     """Tickets of other configurations stay; explicit ticket_ids are stopped too."""
     mine = world.session("cfg")["auto_backfill_ticket_id"]

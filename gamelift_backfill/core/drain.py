@@ -3,8 +3,10 @@
 One pass lists the fleets' game sessions (discovery.py), takes their automatic backfill
 tickets plus the explicit ones, describes the ones not yet known final in batches of 10,
 hands the active ones to the stop pipeline (tickets.py) and waits for them. Passes repeat
-until one finds nothing active, because GameLift may replace a timed-out automatic ticket
-meanwhile. Within a pass the work overlaps: listing pages and describing run one at a
+until one finds nothing active and no ticket that ended unseen: GameLift starts a new
+automatic ticket for a session whose ticket ended by itself (timed out, or completed a
+match), possibly between a pass's listing and its describe, so only a pass in which nothing
+changed proves the fleets drained. Within a pass the work overlaps: listing pages and describing run one at a
 time on the pipeline's reader thread (so the deadline bounds them too) while
 StopMatchmaking calls run on the pool, and confirmations of stopped tickets are
 interleaved (``StopPipeline.pump``) instead of waiting for the listing to end.
@@ -137,6 +139,7 @@ def drain(
             late = clock() >= pipeline.deadline  # past the deadline: look, stop nothing more
             stats = DiscoveryStats()
             found: dict[str, str] = {}
+            ended_unseen = 0  # listed tickets that ended since the last look, not by our stop
             listed = _listed(client, fleet_ids, extra, configuration_name, stats, known_final)
             batches = _batched(listed)
             while (batch := pipeline.read(listing, next, batches, None)) is not None:
@@ -154,6 +157,7 @@ def drain(
                             pipeline.submit(ticket_id, str(status))
                     else:
                         known_final.add(ticket_id)
+                        ended_unseen += 1
                         report.already_final += 1
                         on_event(ProgressEvent("already_final", ticket_id=ticket_id, status=status))
                 if active:
@@ -171,7 +175,7 @@ def drain(
             on_event(ProgressEvent("remaining", count=pipeline.outstanding))
             stop_report = pipeline.finish()
             known_final.update(stop_report.final_status)
-            if not found:
+            if not found and not ended_unseen:
                 break
         report.stopped = len(pipeline.report.stopped)
         report.waited_out = len(pipeline.report.waited_out)
