@@ -6,9 +6,9 @@ hands the active ones to the stop pipeline (tickets.py) and waits for them. Pass
 until one finds nothing active and no ticket that ended unseen: GameLift starts a new
 automatic ticket for a session whose ticket ended by itself (timed out, or completed a
 match), possibly between a pass's listing and its describe, so only a pass in which nothing
-changed proves the fleets drained. Within a pass the work overlaps: listing pages and describing run one at a
-time on the pipeline's reader thread (so the deadline bounds them too) while
-StopMatchmaking calls run on the pool, and confirmations of stopped tickets are
+changed proves the fleets drained. Within a pass the work overlaps: listing pages and
+describing run one at a time on the pipeline's reader thread (so the deadline bounds them
+too) while StopMatchmaking calls run on the pool, and confirmations of stopped tickets are
 interleaved (``StopPipeline.pump``) instead of waiting for the listing to end.
 
 Calls per ticket beyond the listing pages: 0.1 describe to find it active, 1 stop, and
