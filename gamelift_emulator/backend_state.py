@@ -18,7 +18,7 @@ from typing import Any, ParamSpec, TypeVar, cast
 from .clock import Clock
 from .settings import EmulatorSettings
 
-__all__ = ["BackendState", "Json", "locked", "resource_id"]
+__all__ = ["BackendState", "Json", "earliest", "locked", "resource_id"]
 
 Json = dict[str, Any]
 P = ParamSpec("P")
@@ -50,6 +50,21 @@ class BackendState:
     def _advance(self) -> None:
         """Apply every timed change that fell due (each layer adds its own, then calls up)."""
 
+    def _next_due(self) -> float | None:
+        """When the earliest timed change falls due, or None (each layer adds its own)."""
+        return None
+
+    def next_due(self) -> float | None:
+        """When the earliest timed change falls due, or None when none is scheduled."""
+        with self._lock:
+            return self._next_due()
+
+    def catch_up(self) -> float | None:
+        """Apply every timed change that fell due; return when the next one falls due."""
+        with self._lock:
+            self._advance()
+            return self._next_due()
+
 
 def locked(method: Callable[P, R]) -> Callable[P, R]:
     """Run a backend method under its lock, after the lifecycle caught up with the clock."""
@@ -68,3 +83,10 @@ def resource_id(arn_or_name: str, resource: str) -> str:
     """The name or ID at the end of ``arn:...:<resource>/<id>`` (or the value itself)."""
     marker = f":{resource}/"
     return arn_or_name.split(marker, 1)[1] if marker in arn_or_name else arn_or_name
+
+
+def earliest(first: float | None, second: float | None) -> float | None:
+    """The earlier of two optional times."""
+    if first is None:
+        return second
+    return first if second is None else min(first, second)

@@ -74,6 +74,7 @@ class Limits:
     socket_timeout: float
     max_connections: int
     fast_handler: FastHandler | None = None
+    after_answer: Callable[[], None] | None = None  # run once an answer went out
 
 
 def _reason(status: int) -> str:
@@ -309,6 +310,8 @@ class BoundedProtocol(HttpToolsProtocol):
         self._coalescing.flush()  # nothing is pending; the answer goes out in one send
         self._coalescing.raw.write(raw_bytes(answer, close=False, extra=date))
         self.server_state.total_requests += 1
+        if self.limits.after_answer is not None:
+            self.limits.after_answer()
         if not self.transport.is_closing() and self._deadline is None:
             self._arm()
 

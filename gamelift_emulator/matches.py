@@ -12,6 +12,7 @@ session has room.
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -94,16 +95,14 @@ class MatchOperations(TicketOperations):
         for match in find_matches(rules, waiting, at, self._rng, backfills):
             self._propose(configuration, match, at)
         # Expansions relax the rules later: look again when the next step falls due.
-        left = [t for t in searching if t.status == "SEARCHING"]
-        upcoming = [
-            t.start_time + wait
-            for t in left
-            for wait in rules.expansion_times()
-            if t.start_time + wait > at
-        ]
-        if upcoming:  # one pass per match delay at most, however many tickets wait
+        upcoming = _next_expansion(
+            [t.start_time for t in searching if t.status == "SEARCHING"],
+            rules.expansion_times(),
+            at,
+        )
+        if upcoming is not None:  # one pass per match delay at most, however many wait
             spacing = max(self.settings.match_delay_ms / 1000.0, MIN_PASS_SPACING_S)
-            self._want_pass(configuration_name, max(min(upcoming), at + spacing))
+            self._want_pass(configuration_name, max(upcoming, at + spacing))
 
     def _candidate(self, ticket: Ticket, rules: RuleSet) -> Candidate:
         """The ticket as the rules see it, made once per ticket and rule set."""
@@ -455,3 +454,17 @@ def _candidate(ticket: Ticket, rules: RuleSet) -> Candidate:
             MatchPlayer(p.player_id, p.attributes, p.latencies, p.team) for p in players
         )
     return Candidate(ticket.ticket_id, ticket.start_time, players)
+
+
+def _next_expansion(starts: list[float], waits: tuple[float, ...], at: float) -> float | None:
+    """The earliest ``start + wait`` after ``at`` (when a ticket's rules relax next), or
+    None: one bisection per expansion step, not one sum per ticket and step."""
+    if not starts or not waits:
+        return None
+    starts.sort()
+    due = [
+        starts[i] + wait
+        for wait in waits
+        if (i := bisect.bisect_right(starts, at - wait)) < len(starts)
+    ]
+    return min(due, default=None)

@@ -321,9 +321,18 @@ def _per_player(rule: Rule) -> bool:
     if rule.type not in ("comparison", "distance") or "referenceValue" not in rule.properties:
         return False
     reference = rule.properties["referenceValue"]
-    plain = all(isinstance(m, Expression) and m.path for m in rule.properties["measurements"])
+    plain = all(_each_player(m) for m in rule.properties["measurements"])
     fixed = not isinstance(reference, Expression) or reference.number is not None
     return plain and fixed
+
+
+def _each_player(measurement: Any) -> bool:
+    """A measurement that yields one value per player: a path, or ``flatten`` of one."""
+    if not isinstance(measurement, Expression):
+        return False
+    if measurement.function == "flatten" and measurement.argument is not None:
+        measurement = measurement.argument
+    return measurement.path is not None
 
 
 def _passes(rule: Rule, lineup: _Lineup, parties: Sequence[Sequence[MatchPlayer]]) -> bool:
@@ -368,10 +377,11 @@ def _holds(rules: RuleSet, attempt: _Attempt, *, complete: bool) -> bool:
 
 def _sort_key(rule_set: RuleSet) -> Callable[[Candidate], tuple[Any, ...]]:
     sort = next((r for r in rule_set.rules if r.type == "absoluteSort"), None)
+    if sort is None:  # oldest first (a pass sorts every waiting ticket: keep it in C)
+        return operator.attrgetter("start_time", "ticket_id")
 
     def key(c: Candidate) -> tuple[Any, ...]:
-        if sort is None:
-            return (c.start_time, c.ticket_id)
+        assert sort is not None
         values = []
         for p in c.players:
             v = p.attributes.get(sort.properties["sortAttribute"])

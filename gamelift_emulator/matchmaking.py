@@ -20,7 +20,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
-from .backend_state import Json, locked
+from .backend_state import Json, earliest, locked
 from .clock import Clock
 from .events import EventLog, iso_time, matchmaking_event
 from .exceptions import InvalidRequestException, NotFoundException
@@ -206,6 +206,10 @@ class TicketOperations(ResourceOperations):
                 self._ticket_event(kind, key, epoch, at)
             else:
                 self._match_event(kind, key, at)
+
+    def _next_due(self) -> float | None:
+        mine = self._events[0][0] if self._events else None
+        return earliest(super()._next_due(), mine)
 
     def _match_event(self, kind: str, key: str, at: float) -> None:
         """Hook for the matches layer: one of its scheduled events fell due."""

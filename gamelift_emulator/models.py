@@ -13,6 +13,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
+from .backend_state import earliest
 from .clock import Clock, SystemClock
 from .control_ops import ControlOperations
 from .events import Webhook
@@ -64,6 +65,20 @@ class BackendStore:
         """Every backend created so far (for control views across Regions)."""
         with self._lock:
             return [b for regions in self._backends.values() for b in regions.values()]
+
+    def next_due(self) -> float | None:
+        """When the earliest timed change of any backend falls due, or None."""
+        due: float | None = None
+        for backend in self.backends():
+            due = earliest(due, backend.next_due())
+        return due
+
+    def catch_up(self) -> float | None:
+        """Apply every backend's timed changes that fell due; return the next due time."""
+        due: float | None = None
+        for backend in self.backends():
+            due = earliest(due, backend.catch_up())
+        return due
 
     def reset(self) -> None:
         """Forget all state and put every setting back to what the store started with."""

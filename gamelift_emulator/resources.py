@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .backend_state import BackendState, Json, locked, resource_id
+from .backend_state import BackendState, Json, earliest, locked, resource_id
 from .clock import Clock
 from .exceptions import (
     ConflictException,
@@ -324,6 +324,10 @@ class ResourceOperations(BackendState):
                 self._session_activated(session, at)
             elif kind == "terminate" and session.status == "TERMINATING":
                 self._end_session(session, at)
+
+    def _next_due(self) -> float | None:
+        mine = self._session_events[0][0] if self._session_events else None
+        return earliest(super()._next_due(), mine)
 
     def _session_activated(self, session: GameSession, at: float) -> None:
         """Hook for the ticket layer: ``session`` became ACTIVE at ``at``."""

@@ -16,10 +16,12 @@ and property expressions
 
 from __future__ import annotations
 
+import bisect
+import functools
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = [
@@ -139,6 +141,10 @@ class RuleSet:
     rules: tuple[Rule, ...]
     expansions: tuple[Expansion, ...]
     algorithm: Mapping[str, Any]
+    # expansion steps due -> the rule set then (see expanded)
+    _expanded: dict[int, RuleSet] = field(
+        default_factory=dict, init=False, compare=False, repr=False
+    )
 
     @property
     def team_names(self) -> tuple[str, ...]:
@@ -152,15 +158,25 @@ class RuleSet:
         return next((a for a in self.attributes if a.name == name), None)
 
     def expanded(self, waited_seconds: float) -> RuleSet:
-        """The rule set as it stands after ``waited_seconds``: each expansion's last step due."""
+        """The rule set as it stands after ``waited_seconds``: each expansion's last step due.
+
+        Built once per expansion step (a matching pass asks for every candidate it tries).
+        """
+        steps_due = bisect.bisect_right(self.expansion_times(), waited_seconds)
+        if steps_due == 0:
+            return self
+        cached = self._expanded.get(steps_due)
+        if cached is None:
+            cached = self._expanded[steps_due] = self._build_expanded(waited_seconds)
+        return cached
+
+    def _build_expanded(self, waited_seconds: float) -> RuleSet:
         rule_props = {r.name: dict(r.properties) for r in self.rules}
         limits = {t.name: [t.min_players, t.max_players] for t in self.teams}
-        changed = False
         for expansion in self.expansions:
             due = [value for wait, value in expansion.steps if wait <= waited_seconds]
             if not due:
                 continue
-            changed = True
             if expansion.kind == "rules":
                 rule_props[expansion.target][expansion.prop] = due[-1]
                 continue
@@ -168,14 +184,16 @@ class RuleSet:
             for team in self.teams:
                 if expansion.target in (team.name, team.base):
                     limits[team.name][index] = int(due[-1])
-        if not changed:
-            return self
         teams = tuple(Team(t.name, t.base, *limits[t.name]) for t in self.teams)
         rules = tuple(Rule(r.name, r.type, rule_props[r.name]) for r in self.rules)
         return RuleSet(self.name, self.attributes, teams, rules, (), self.algorithm)
 
     def expansion_times(self) -> tuple[float, ...]:
         """Every wait after which an expansion step changes the rules, ascending."""
+        return self._expansion_times
+
+    @functools.cached_property
+    def _expansion_times(self) -> tuple[float, ...]:
         return tuple(sorted({wait for e in self.expansions for wait, _ in e.steps}))
 
 

@@ -45,6 +45,7 @@ from gamelift_emulator.responses import (
     new_request_id,
 )
 from gamelift_emulator.sigv4 import SigV4Verifier
+from gamelift_emulator.ticker import LifecycleTimer
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +94,10 @@ def make_app(
     control: ControlAPI,
     max_body_bytes: int = MAX_BODY_BYTES,
     socket_timeout: float = SOCKET_TIMEOUT_SECONDS,
+    after_answer: Callable[[], None] | None = None,
 ) -> App:
-    """The ASGI application: body within its cap, then GameLift or the control API."""
+    """The ASGI application: body within its cap, then GameLift or the control API
+    (``after_answer`` runs once an answer went out)."""
     large_bodies: asyncio.Semaphore | None = None
 
     async def app(scope: Scope, receive: Receive, send: Send) -> None:
@@ -133,6 +136,8 @@ def make_app(
             if large and large_bodies is not None:
                 large_bodies.release()
         await _answer(send, response, close=False, head=scope["method"] == "HEAD")
+        if after_answer is not None:
+            after_answer()
 
     return app
 
@@ -261,13 +266,18 @@ class Emulator:
         self._socket.bind((host, port))
         self._socket.listen(_LISTEN_BACKLOG)
         self.port: int = self._socket.getsockname()[1]
+        self.timer = LifecycleTimer(self.store, self.clock)
         limits = Limits(
             socket_timeout=socket_timeout,
             max_connections=max_connections,
             fast_handler=fast_handler(self.responder, self.faults),
+            after_answer=self.timer.poke,
+        )
+        app = make_app(
+            self.responder, self.control_api, max_body_bytes, socket_timeout, self.timer.poke
         )
         config = uvicorn.Config(
-            make_app(self.responder, self.control_api, max_body_bytes, socket_timeout),
+            app,
             http=protocol_class(limits),
             loop="uvloop",
             lifespan="off",

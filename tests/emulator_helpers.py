@@ -1,4 +1,4 @@
-"""Helpers of the emulator's tests: a player to queue, raw signed requests.
+"""Helpers of the emulator's tests: a player to queue, raw signed requests, a webhook receiver.
 
 Seeding (rule set, queue, configuration) is ``testkit.seeding``, shared with everything else.
 """
@@ -6,7 +6,10 @@ Seeding (rule set, queue, configuration) is ``testkit.seeding``, shared with eve
 from __future__ import annotations
 
 import http.client
+import http.server
 import json
+import threading
+from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,3 +50,59 @@ def raw_request(
     finally:
         connection.close()
     return response.status, answer_headers, json.loads(raw) if raw else None
+
+
+class EventReceiver:
+    """A loopback webhook receiver that records each POSTed event; waits on arrivals,
+    never on time (the timeouts are hang guards)."""
+
+    def __init__(self) -> None:
+        self.received: list[dict[str, Any]] = []
+        self._arrived = threading.Condition()
+        receiver = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                self.send_response(204)
+                self.end_headers()
+                with receiver._arrived:
+                    receiver.received.append(json.loads(body))
+                    receiver._arrived.notify_all()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self._server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/events"
+
+    def wait_for(self, count: int, timeout: float = 60.0) -> list[dict[str, Any]]:
+        """The first ``count`` events, once they arrived."""
+        with self._arrived:
+            assert self._arrived.wait_for(lambda: len(self.received) >= count, timeout)
+            return self.received[:count]
+
+    def wait_for_type(self, event_type: str, timeout: float = 60.0) -> dict[str, Any]:
+        """The first event of ``event_type``, once it arrived."""
+
+        def found() -> dict[str, Any] | None:
+            return next((e for e in self.received if e["detail"]["type"] == event_type), None)
+
+        with self._arrived:
+            assert self._arrived.wait_for(lambda: found() is not None, timeout), event_type
+            event = found()
+            assert event is not None
+            return event
+
+    def __enter__(self) -> EventReceiver:
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self._server.shutdown()
+        self._server.server_close()

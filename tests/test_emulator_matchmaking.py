@@ -5,14 +5,13 @@ Every test runs on the emulator's ManualClock: time moves only by ``clock.advanc
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from emulator_helpers import EventReceiver
 
 from gamelift_emulator import (
     Emulator,
@@ -512,45 +511,19 @@ def test_events_have_the_eventbridge_shape_and_filter_by_configuration(world: Wo
     assert event["time"] == "2023-11-14T22:13:20.050Z"
 
 
-class _Receiver(http.server.BaseHTTPRequestHandler):
-    """Records each POSTed event; the test waits on ``arrived`` (no sleeping)."""
-
-    received: list[dict[str, Any]] = []
-    arrived = threading.Semaphore(0)
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append(json.loads(body))
-        self.send_response(204)
-        self.end_headers()
-        type(self).arrived.release()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
 def test_events_are_posted_in_order_to_a_loopback_webhook(world: World) -> None:
     """POST /_emulator/webhook: every new event reaches the receiver, in the log's order."""
-    _Receiver.received = []
-    _Receiver.arrived = threading.Semaphore(0)
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/events"
-        assert world.control.webhook(url)["url"] == url
-        world.configuration(DUEL, mode="STANDALONE")
-        world.start("a", ("alice", 10))
-        world.start("b", ("bob", 10))
-        world.clock.advance(1.0)
-        logged = world.control.events()
-        for _ in logged:
-            assert _Receiver.arrived.acquire(timeout=30)
-        assert _Receiver.received == logged
-    finally:
-        world.control.webhook(None)
-        server.shutdown()
-        server.server_close()
+    with EventReceiver() as receiver:
+        assert world.control.webhook(receiver.url)["url"] == receiver.url
+        try:
+            world.configuration(DUEL, mode="STANDALONE")
+            world.start("a", ("alice", 10))
+            world.start("b", ("bob", 10))
+            world.clock.advance(1.0)
+            logged = world.control.events()
+            assert receiver.wait_for(len(logged)) == logged
+        finally:
+            world.control.webhook(None)
 
 
 @pytest.mark.parametrize("url", ["http://10.0.0.1/x", "https://127.0.0.1/x", "http://example.com/"])

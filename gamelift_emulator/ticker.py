@@ -1,0 +1,59 @@
+"""Apply the lifecycle's timed changes when they fall due, not when a request next comes.
+
+GameLift moves tickets on its own time: a stopped ticket turns CANCELLED a moment later,
+a search times out, a matching pass runs. The backends apply every change at the time it
+fell due whenever they are called (``locked``); this timer also applies them on the
+event loop at that time, between requests, so events reach ``GET /_emulator/events`` and
+the webhook when they happen, and a request does not pay for the changes of others.
+
+Only on the system clock: a ``ManualClock`` moves when a test says so, and its changes
+are applied by the next call, as before.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from .clock import Clock, SystemClock
+from .models import BackendStore
+
+__all__ = ["LifecycleTimer"]
+
+log = logging.getLogger(__name__)
+
+
+class LifecycleTimer:
+    """One timer on the server's event loop, armed for the earliest due change."""
+
+    def __init__(self, store: BackendStore, clock: Clock) -> None:
+        self._store = store
+        self._clock = clock
+        self._enabled = isinstance(clock, SystemClock)
+        self._handle: asyncio.TimerHandle | None = None
+        self._armed_for: float | None = None
+
+    def poke(self) -> None:
+        """Arm for the earliest due change (call on the loop, after an answer went out)."""
+        if not self._enabled:
+            return
+        self._arm(self._store.next_due())
+
+    def _arm(self, due: float | None) -> None:
+        if due is None or (self._armed_for is not None and self._armed_for <= due):
+            return
+        if self._handle is not None:
+            self._handle.cancel()
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, due - self._clock.now())
+        self._armed_for = due
+        self._handle = loop.call_at(loop.time() + delay, self._fire)
+
+    def _fire(self) -> None:
+        self._handle = self._armed_for = None
+        try:
+            due = self._store.catch_up()
+        except Exception:  # a bug of the emulator: logged; requests still apply changes
+            log.exception("applying the lifecycle's due changes failed")
+            return
+        self._arm(due)
