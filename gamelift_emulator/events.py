@@ -11,6 +11,7 @@ a slow receiver never holds the backend's lock.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import json
 import logging
@@ -51,7 +52,13 @@ Json = dict[str, Any]
 def iso_time(epoch: float) -> str:
     """ISO 8601 with milliseconds and ``Z``, as the event examples show."""
     moment = datetime.fromtimestamp(epoch, UTC)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    return f"{_whole_second(moment.replace(microsecond=0))}.{moment.microsecond // 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=64)
+def _whole_second(moment: datetime) -> str:
+    """Each event is stamped twice, many in the same second: format that part once."""
+    return moment.strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def matchmaking_event(

@@ -106,6 +106,11 @@ class Ticket:
         return [str(p.get("PlayerId")) for p in self.players]
 
 
+# The bits uuid.UUID(int=..., version=4) sets: version 4, RFC 4122 variant.
+_UUID4_CLEAR = ~((0xF000 << 64) | (0xC000 << 48))
+_UUID4_SET = (0x4000 << 64) | (0x8000 << 48)
+
+
 class TicketOperations(ResourceOperations):
     """Tickets of one account's GameLift in one Region, on top of its resources."""
 
@@ -148,8 +153,9 @@ class TicketOperations(ResourceOperations):
         heapq.heappush(self._events, (due, self._next_seq(), kind, key, epoch))
 
     def _uuid(self) -> str:
-        """A UUID from the backend's seeded generator: same seed, same IDs."""
-        return str(uuid.UUID(int=self._rng.getrandbits(128), version=4))
+        """A UUID (version 4) from the backend's seeded generator: same seed, same IDs."""
+        digits = f"{self._rng.getrandbits(128) & _UUID4_CLEAR | _UUID4_SET:032x}"
+        return f"{digits[:8]}-{digits[8:12]}-{digits[12:16]}-{digits[16:20]}-{digits[20:]}"
 
     # ------------------------------------------------------------------ events
 

@@ -66,23 +66,22 @@ App = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 class _Headers:
-    """Request headers, case-insensitive, first value wins (as ``http.client`` reads);
-    a value is decoded only when asked for."""
+    """Request headers, case-insensitive, first value wins (as ``http.client`` reads)."""
 
     __slots__ = ("_values",)
 
     def __init__(self, raw: list[tuple[bytes, bytes]]) -> None:
-        self._values = dict(reversed(raw))  # names are lower-case already (uvicorn)
+        # Names are lower-case already (uvicorn); decoded at once: most are asked for.
+        self._values = {k.decode("latin-1"): v.decode("latin-1") for k, v in reversed(raw)}
 
     def get(self, name: str, /) -> str | None:
         key = _HEADER_KEYS.get(name)
         if key is None:
-            key = _HEADER_KEYS[name] = name.lower().encode("latin-1")
-        value = self._values.get(key)
-        return None if value is None else value.decode("latin-1")
+            key = _HEADER_KEYS[name] = name.lower()
+        return self._values.get(key)
 
 
-_HEADER_KEYS: dict[str, bytes] = {}  # header name as asked -> lower-case bytes
+_HEADER_KEYS: dict[str, str] = {}  # header name as asked -> lower case
 
 
 class _DisconnectedError(Exception):

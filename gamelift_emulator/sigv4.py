@@ -48,6 +48,7 @@ DEFAULT_CREDENTIALS: dict[str, tuple[str, str]] = {"test": ("test", DEFAULT_ACCO
 # AWS refuses requests whose X-Amz-Date is more than 15 minutes off its own clock.
 MAX_SKEW_SECONDS = 15 * 60
 
+_HEX_DIGITS = "0123456789abcdefABCDEF"
 _DATE_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$")
 _UNSIGNED = frozenset(SIGNED_HEADERS_BLACKLIST)
 _SIGNING_KEYS_MAX = 256
@@ -76,6 +77,20 @@ class Identity:
     region: str
 
 
+@dataclass(frozen=True)
+class _Scope:
+    """What an ``Authorization`` header says before its signature, checked once."""
+
+    identity: Identity
+    secret: str
+    date: str
+    unknown_key: bool
+    wrong_service: bool
+    names: tuple[str, ...]  # signed headers, sorted
+    joined: str
+    lean: bool  # the common request: canonicalised here, not by botocore
+
+
 class SigV4Verifier:
     """Verifies SigV4 against a table ``access key -> (secret, account id)``."""
 
@@ -86,8 +101,8 @@ class SigV4Verifier:
     ) -> None:
         self.credentials = dict(credentials or DEFAULT_CREDENTIALS)
         self.max_skew_seconds = max_skew_seconds
-        self._signing_keys: dict[tuple[str, str, str], bytes] = {}
-        self._identities: dict[tuple[str, str], Identity] = {}
+        self._signing_keys: dict[tuple[str, str, str], hmac.HMAC] = {}
+        self._scopes: dict[str, _Scope] = {}  # by the Authorization header's head
         self._last_date: tuple[str, float] = ("", 0.0)  # X-Amz-Date parsed last
 
     @property
@@ -103,55 +118,73 @@ class SigV4Verifier:
         authorization = headers.get("Authorization")
         if not authorization:
             raise MissingAuthenticationTokenException()
-        match = _AUTH_RE.match(authorization.strip())
-        if match is None:
-            raise IncompleteSignatureException(
-                "Authorization header requires 'Credential', 'SignedHeaders' and "
-                f"'Signature' parameters of an AWS4-HMAC-SHA256 signature: {authorization!r}"
-            )
-        scope = match["credential"].split("/")
-        if len(scope) != 5 or scope[4] != "aws4_request":
-            raise IncompleteSignatureException(
-                f"Credential should be scoped to a valid region, not '{match['credential']}'."
-            )
-        access_key, date, region, service, _ = scope
+        text = authorization.strip()
+        head, marker, signature = text.rpartition("Signature=")
+        if marker and signature and not signature.strip(_HEX_DIGITS):
+            # A client signs every call in one scope: the head is parsed once per scope.
+            scope = self._scopes.get(head)
+            if scope is None:
+                scope = self._parse_scope(f"{head}Signature=0", authorization)
+                if len(self._scopes) >= _SIGNING_KEYS_MAX:
+                    self._scopes.clear()
+                self._scopes[head] = scope
+        else:
+            scope = self._parse_scope(text, authorization)  # not well-formed: raises
         amz_date = headers.get("X-Amz-Date")
         if not amz_date:
             raise IncompleteSignatureException(
                 "Authorization header requires existence of either a 'X-Amz-Date' or a "
                 "'Date' header."
             )
-        entry = self.credentials.get(access_key)
-        if entry is None:
+        if scope.unknown_key:
             raise UnrecognizedClientException()
-        secret, account_id = entry
-        if service != SERVICE:
+        if scope.wrong_service:
             raise InvalidSignatureException(
                 f"Credential should be scoped to correct service: '{SERVICE}'."
             )
-        if amz_date[:8] != date:
+        if amz_date[:8] != scope.date:
             raise InvalidSignatureException(
                 f"Date in Credential scope does not match YYYYMMDD from ISO-8601 version "
-                f"of date from HTTP: '{date}' != '{amz_date[:8]}', from '{amz_date}'."
+                f"of date from HTTP: '{scope.date}' != '{amz_date[:8]}', from '{amz_date}'."
             )
         self._check_skew(amz_date)
         try:
-            expected = self._signature(
-                method, path, headers, body, match["signed"], amz_date, region, access_key, secret
-            )
+            expected = self._signature(method, path, headers, body, scope, amz_date)
         except ValueError as error:  # e.g. a Host header that no URL can hold
             raise InvalidSignatureException(
                 f"The canonical request cannot be built from the signed headers: {error}"
             ) from None
-        if not hmac.compare_digest(expected, match["signature"].lower()):
+        if not hmac.compare_digest(expected, signature.lower()):
             raise InvalidSignatureException()
-        identity = self._identities.get((access_key, region))
-        if identity is None:
-            if len(self._identities) >= _SIGNING_KEYS_MAX:
-                self._identities.clear()
-            identity = Identity(access_key=access_key, account_id=account_id, region=region)
-            self._identities[(access_key, region)] = identity
-        return identity
+        return scope.identity
+
+    def _parse_scope(self, text: str, authorization: str) -> _Scope:
+        """The scope a well-formed ``Authorization`` header names (IncompleteSignature if
+        it is not well-formed); the access key and service are judged later, in order."""
+        match = _AUTH_RE.match(text)
+        if match is None:
+            raise IncompleteSignatureException(
+                "Authorization header requires 'Credential', 'SignedHeaders' and "
+                f"'Signature' parameters of an AWS4-HMAC-SHA256 signature: {authorization!r}"
+            )
+        parts = match["credential"].split("/")
+        if len(parts) != 5 or parts[4] != "aws4_request":
+            raise IncompleteSignatureException(
+                f"Credential should be scoped to a valid region, not '{match['credential']}'."
+            )
+        access_key, date, region, service, _ = parts
+        secret, account_id = self.credentials.get(access_key, ("", ""))
+        names, joined, lean = _signed_names(match["signed"])
+        return _Scope(
+            identity=Identity(access_key=access_key, account_id=account_id, region=region),
+            secret=secret,
+            date=date,
+            unknown_key=access_key not in self.credentials,
+            wrong_service=service != SERVICE,
+            names=names,
+            joined=joined,
+            lean=lean,
+        )
 
     def _check_skew(self, amz_date: str) -> None:
         last, signed_at = self._last_date
@@ -186,44 +219,43 @@ class SigV4Verifier:
         path: str,
         headers: Headers,
         body: bytes,
-        signed_headers: str,
+        scope: _Scope,
         amz_date: str,
-        region: str,
-        access_key: str,
-        secret: str,
     ) -> str:
-        names, joined, lean = _signed_names(signed_headers)
-        if path != "/" or not lean:
+        identity = scope.identity
+        if path != "/" or not scope.lean:
             return _botocore_signature(
-                method, path, headers, body, list(names), amz_date, region, access_key, secret
+                method,
+                path,
+                headers,
+                body,
+                list(scope.names),
+                amz_date,
+                identity.region,
+                identity.access_key,
+                scope.secret,
             )
-        values = {name: " ".join((headers.get(name) or "").split()) for name in names}
+        values = {name: " ".join((headers.get(name) or "").split()) for name in scope.names}
         payload_hash = hashlib.sha256(body).hexdigest()
         declared = values.get("x-amz-content-sha256")
         if declared is not None and declared != payload_hash:
             raise InvalidSignatureException(
                 "The provided 'x-amz-content-sha256' header does not match what was computed."
             )
-        canonical = "\n".join(
-            (
-                method.upper(),
-                "/",
-                "",
-                "".join(f"{name}:{values[name]}\n" for name in names),
-                joined,
-                payload_hash,
-            )
-        )
+        canonical_headers = "".join(f"{name}:{value}\n" for name, value in values.items())
+        canonical = f"{method.upper()}\n/\n\n{canonical_headers}\n{scope.joined}\n{payload_hash}"
         date = amz_date[:8]
         string_to_sign = (
-            f"AWS4-HMAC-SHA256\n{amz_date}\n{date}/{region}/{SERVICE}/aws4_request\n"
+            f"AWS4-HMAC-SHA256\n{amz_date}\n{date}/{identity.region}/{SERVICE}/aws4_request\n"
             + hashlib.sha256(canonical.encode("utf-8")).hexdigest()
         )
-        key = self._signing_key(secret, date, region)
-        return hmac.digest(key, string_to_sign.encode("utf-8"), "sha256").hex()
+        signer = self._signing_key(scope.secret, date, identity.region).copy()
+        signer.update(string_to_sign.encode("utf-8"))
+        return signer.hexdigest()
 
-    def _signing_key(self, secret: str, date: str, region: str) -> bytes:
-        """The derived key of one secret, day and Region (computed once, then cached)."""
+    def _signing_key(self, secret: str, date: str, region: str) -> hmac.HMAC:
+        """An HMAC keyed with the derived key of one secret, day and Region (derived once,
+        then copied per request: cheaper than keying a new one)."""
         cached = self._signing_keys.get((secret, date, region))
         if cached is not None:
             return cached
@@ -232,8 +264,8 @@ class SigV4Verifier:
             key = hmac.new(key, part.encode("utf-8"), hashlib.sha256).digest()
         if len(self._signing_keys) >= _SIGNING_KEYS_MAX:
             self._signing_keys.clear()
-        self._signing_keys[(secret, date, region)] = key
-        return key
+        signer = self._signing_keys[(secret, date, region)] = hmac.new(key, None, hashlib.sha256)
+        return signer
 
 
 @functools.lru_cache(maxsize=64)

@@ -22,6 +22,12 @@ __all__ = ["LifecycleTimer"]
 
 log = logging.getLogger(__name__)
 
+# How late the timer may apply a change. While requests come, each answer applies what
+# fell due by then, so the timer is only the backstop of a quiet emulator; its slack lets
+# it sleep through those (and uvloop's timers, which count whole milliseconds, never fire
+# before ``due``). A change is always applied at the time it fell due (``at``).
+TIMER_SLACK_S = 0.02
+
 
 class LifecycleTimer:
     """One timer on the server's event loop, armed for the earliest due change."""
@@ -34,10 +40,15 @@ class LifecycleTimer:
         self._armed_for: float | None = None
 
     def poke(self) -> None:
-        """Arm for the earliest due change (call on the loop, after an answer went out)."""
+        """Call on the loop after an answer went out: apply the changes due by now (the
+        client is busy with the answer, so this delays no request of a sequential client),
+        then arm for the next one (for when no request comes)."""
         if not self._enabled:
             return
-        self._arm(self._store.next_due())
+        due = self._store.next_due()
+        if due is not None and due <= self._clock.now():
+            due = self._store.catch_up()
+        self._arm(due)
 
     def _arm(self, due: float | None) -> None:
         if due is None or (self._armed_for is not None and self._armed_for <= due):
@@ -45,7 +56,7 @@ class LifecycleTimer:
         if self._handle is not None:
             self._handle.cancel()
         loop = asyncio.get_running_loop()
-        delay = max(0.0, due - self._clock.now())
+        delay = max(0.0, due - self._clock.now()) + TIMER_SLACK_S
         self._armed_for = due
         self._handle = loop.call_at(loop.time() + delay, self._fire)
 
