@@ -130,6 +130,9 @@ class _CoalescingTransport:
         self._loop = loop
         self._buffer: list[bytes] = []
 
+    def is_closing(self) -> bool:
+        return self._transport.is_closing()
+
     def write(self, data: bytes) -> None:
         if not self._buffer:
             self._loop.call_soon(self.flush)
@@ -169,7 +172,8 @@ class BoundedProtocol(HttpToolsProtocol):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self._deadline: asyncio.TimerHandle | None = None
+        self._deadline: float | None = None  # loop time by which the request must be whole
+        self._timer: asyncio.TimerHandle | None = None  # fires at or before the deadline
         self._begun = False  # part of a request has arrived (else the connection is idle)
         self._head_bytes = 0
         self._url_bytes = 0
@@ -199,6 +203,9 @@ class BoundedProtocol(HttpToolsProtocol):
 
     def connection_lost(self, exc: Exception | None) -> None:
         self._disarm()
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
@@ -362,19 +369,24 @@ class BoundedProtocol(HttpToolsProtocol):
         return self.transport is None or self.transport.is_closing()
 
     def _arm(self) -> None:
-        self._disarm()
-        self._deadline = self.loop.call_later(self.limits.socket_timeout, self._expire)
+        """Set the deadline; one timer serves a connection's many requests (re-armed when
+        it fires early), rather than a new timer per request."""
+        self._deadline = self.loop.time() + self.limits.socket_timeout
+        if self._timer is None:
+            self._timer = self.loop.call_at(self._deadline, self._expire)
 
     def _disarm(self) -> None:
-        if self._deadline is not None:
-            self._deadline.cancel()
-            self._deadline = None
+        self._deadline = None  # the timer, if one is armed, then finds nothing to do
 
     def _expire(self) -> None:
         """The deadline passed: 408 if a request had begun, else close silently."""
-        self._deadline = None
-        if self._closing():
+        self._timer = None
+        if self._deadline is None or self._closing():
             return
+        if self._deadline > self.loop.time():  # moved on since the timer was set
+            self._timer = self.loop.call_at(self._deadline, self._expire)
+            return
+        self._deadline = None
         if not self._begun:
             self.transport.close()
             return

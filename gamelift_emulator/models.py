@@ -54,6 +54,9 @@ class BackendStore:
 
     def backend(self, account_id: str, region: str) -> GameLiftBackend:
         """The backend of ``account_id`` in ``region``, created on first use."""
+        found = self._backends.get(account_id, {}).get(region)  # every call asks: no lock
+        if found is not None:
+            return found
         with self._lock:
             regions = self._backends.setdefault(account_id, {})
             if region not in regions:

@@ -32,6 +32,7 @@ from __future__ import annotations
 import functools
 import re
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import botocore.session
@@ -101,6 +102,20 @@ def _text(value: object) -> str:
         return "..."
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """What validating one shape needs from the model, read once per shape."""
+
+    kind: str  # "structure", "list", "map" or the scalar's type name
+    low: float | None = None  # min (length, size or value)
+    high: float | None = None  # max
+    enum: tuple[str, ...] = ()
+    pattern: str | None = None
+    compiled: re.Pattern[str] | None = None
+    required: tuple[tuple[str, str], ...] = ()  # (member, its name in messages)
+    members: tuple[tuple[str, str, Shape], ...] = ()  # (member, message name, shape)
+
+
 class RequestValidator:
     """Validates request parameters of GameLift operations against a service model."""
 
@@ -112,13 +127,18 @@ class RequestValidator:
             pattern = self.model.shape_for(name).metadata.get("pattern")
             if pattern and pattern not in self._patterns:
                 self._patterns[pattern] = re.compile(_python_pattern(pattern))
+        self._inputs: dict[str, StructureShape | None] = {}
+        self._plans: dict[int, tuple[Shape, _Plan]] = {}  # by id(shape); the shape kept
 
     def validate(self, operation: str, params: object) -> dict[str, Any]:
         """Validate ``params`` for ``operation``; return the members the model knows.
 
         Members the model does not know are dropped, as AWS ignores them.
         """
-        shape = self.model.operation_model(operation).input_shape
+        try:
+            shape = self._inputs[operation]
+        except KeyError:
+            shape = self._inputs[operation] = self.model.operation_model(operation).input_shape
         if shape is None:
             return {}
         if not isinstance(params, dict):
@@ -127,30 +147,54 @@ class RequestValidator:
                 f"for {operation}'s input, got {type(params).__name__}"
             )
         violations: list[str] = []
-        result = self._structure(shape, params, "", violations)
+        result = self._structure(self._plan(shape), params, "", violations)
         if violations:
             raise ValidationError(violations)
         return result
 
+    def _plan(self, shape: Shape) -> _Plan:
+        known = self._plans.get(id(shape))
+        if known is not None:
+            return known[1]
+        metadata = shape.metadata
+        pattern = metadata.get("pattern")
+        plan = _Plan(
+            kind=shape.type_name,
+            low=metadata.get("min"),
+            high=metadata.get("max"),
+            enum=tuple(metadata.get("enum", ())),
+            pattern=pattern,
+            compiled=self._patterns[pattern] if pattern else None,
+            required=tuple((n, _lower_camel(n)) for n in metadata.get("required", ())),
+            members=tuple((n, _lower_camel(n), m) for n, m in shape.members.items())
+            if isinstance(shape, StructureShape)
+            else (),
+        )
+        self._plans[id(shape)] = (shape, plan)
+        return plan
+
     def _check(self, shape: Shape, value: object, path: str, violations: list[str]) -> Any:
         """Check one non-null value; return it as the backend should see it."""
-        kind = shape.type_name
-        if isinstance(shape, StructureShape):
+        plan = self._plan(shape)
+        kind = plan.kind
+        if kind == "structure":
             if not isinstance(value, dict):
                 raise SerializationError(f"Expected an object at '{path}'")
-            return self._structure(shape, value, path + ".", violations)
-        if isinstance(shape, ListShape):
+            return self._structure(plan, value, path + ".", violations)
+        if kind == "list":
+            assert isinstance(shape, ListShape)
             if not isinstance(value, list):
                 raise SerializationError(f"Expected a list at '{path}'")
-            self._size(shape, value, len(value), path, violations)
+            self._size(plan, value, len(value), path, violations)
             return [
                 self._item(shape.member, item, f"{path}.{index}.member", violations)
                 for index, item in enumerate(value, start=1)
             ]
-        if isinstance(shape, MapShape):
+        if kind == "map":
+            assert isinstance(shape, MapShape)
             if not isinstance(value, dict):
                 raise SerializationError(f"Expected an object (map) at '{path}'")
-            self._size(shape, value, len(value), path, violations)
+            self._size(plan, value, len(value), path, violations)
             return {
                 self._check(shape.key, key, f"{path}.{key}.key", violations): self._item(
                     shape.value, item, f"{path}.{key}.value", violations
@@ -162,7 +206,7 @@ class RequestValidator:
                 raise SerializationError(
                     f"Expected a string at '{path}', got {type(value).__name__}"
                 )
-            self._string(shape, value, path, violations)
+            self._string(plan, value, path, violations)
         elif kind in ("integer", "long"):
             if isinstance(value, bool) or not (
                 isinstance(value, int) or (isinstance(value, float) and value.is_integer())
@@ -174,7 +218,7 @@ class RequestValidator:
             bound = _INTEGER_BOUNDS[kind]
             if not -bound <= number < bound:
                 raise SerializationError(f"Numeric value at '{path}' is out of range of {kind}")
-            self._range(shape, number, path, violations)
+            self._range(plan, number, path, violations)
             return number
         elif kind in ("float", "double"):
             if isinstance(value, bool) or not isinstance(value, int | float):
@@ -183,7 +227,7 @@ class RequestValidator:
                 )
             if isinstance(value, int) and abs(value) > 2**1023:
                 raise SerializationError(f"Numeric value at '{path}' is out of range of {kind}")
-            self._range(shape, value, path, violations)
+            self._range(plan, value, path, violations)
         elif kind == "boolean":
             if not isinstance(value, bool):
                 raise SerializationError(
@@ -202,38 +246,36 @@ class RequestValidator:
         return self._check(shape, value, path, violations)
 
     def _structure(
-        self, shape: StructureShape, value: dict[str, Any], prefix: str, violations: list[str]
+        self, plan: _Plan, value: dict[str, Any], prefix: str, violations: list[str]
     ) -> dict[str, Any]:
-        for name in shape.required_members:
+        for name, shown in plan.required:
             if value.get(name) is None:
                 violations.append(
-                    f"Value null at '{prefix}{_lower_camel(name)}' failed to satisfy "
+                    f"Value null at '{prefix}{shown}' failed to satisfy "
                     "constraint: Member must not be null"
                 )
         return {
-            name: self._check(member, value[name], prefix + _lower_camel(name), violations)
-            for name, member in shape.members.items()
+            name: self._check(member, value[name], prefix + shown, violations)
+            for name, shown, member in plan.members
             if value.get(name) is not None
         }
 
-    def _string(self, shape: Shape, value: str, path: str, violations: list[str]) -> None:
-        self._size(shape, value, len(value), path, violations)
-        enum = shape.enum
-        if enum and value not in enum:
+    def _string(self, plan: _Plan, value: str, path: str, violations: list[str]) -> None:
+        self._size(plan, value, len(value), path, violations)
+        if plan.enum and value not in plan.enum:
             violations.append(
                 f"Value {_render(value)} at '{path}' failed to satisfy constraint: Member "
-                f"must satisfy enum value set: [{', '.join(enum)}]"
+                f"must satisfy enum value set: [{', '.join(plan.enum)}]"
             )
-        pattern = shape.metadata.get("pattern")
-        if pattern and not self._patterns[pattern].search(value):
+        if plan.compiled is not None and not plan.compiled.search(value):
             violations.append(
                 f"Value {_render(value)} at '{path}' failed to satisfy constraint: Member "
-                f"must satisfy regular expression pattern: {pattern}"
+                f"must satisfy regular expression pattern: {plan.pattern}"
             )
 
     @staticmethod
-    def _size(shape: Shape, value: object, size: int, path: str, violations: list[str]) -> None:
-        low, high = shape.metadata.get("min"), shape.metadata.get("max")
+    def _size(plan: _Plan, value: object, size: int, path: str, violations: list[str]) -> None:
+        low, high = plan.low, plan.high
         if low is not None and size < low:
             violations.append(
                 f"Value {_render(value)} at '{path}' failed to satisfy constraint: Member "
@@ -246,9 +288,9 @@ class RequestValidator:
             )
 
     @staticmethod
-    def _range(shape: Shape, value: float, path: str, violations: list[str]) -> None:
-        low, high = shape.metadata.get("min"), shape.metadata.get("max")
-        shown = _render(int(value) if shape.type_name in ("integer", "long") else value)
+    def _range(plan: _Plan, value: float, path: str, violations: list[str]) -> None:
+        low, high = plan.low, plan.high
+        shown = _render(int(value) if plan.kind in ("integer", "long") else value)
         if low is not None and value < low:
             violations.append(
                 f"Value {shown} at '{path}' failed to satisfy constraint: Member must have "
