@@ -50,15 +50,19 @@ Json = dict[str, Any]
 
 
 def iso_time(epoch: float) -> str:
-    """ISO 8601 with milliseconds and ``Z``, as the event examples show."""
-    moment = datetime.fromtimestamp(epoch, UTC)
-    return f"{_whole_second(moment.replace(microsecond=0))}.{moment.microsecond // 1000:03d}Z"
+    """ISO 8601 with milliseconds and ``Z``, as the event examples show (the same text as
+    ``datetime.fromtimestamp(epoch, UTC)`` gives, microseconds rounded half to even)."""
+    whole = int(epoch)
+    micro = round((epoch - whole) * 1e6)
+    if micro >= 1_000_000:
+        whole, micro = whole + 1, micro - 1_000_000
+    return f"{_whole_second(whole)}.{micro // 1000:03d}Z"
 
 
 @functools.lru_cache(maxsize=64)
-def _whole_second(moment: datetime) -> str:
+def _whole_second(whole: int) -> str:
     """Each event is stamped twice, many in the same second: format that part once."""
-    return moment.strftime("%Y-%m-%dT%H:%M:%S")
+    return datetime.fromtimestamp(whole, UTC).strftime("%Y-%m-%dT%H:%M:%S")
 
 
 def matchmaking_event(

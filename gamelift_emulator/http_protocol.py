@@ -99,13 +99,19 @@ def error_answer(status: int, message: str, code: str | None = None) -> Response
     return json_response(status, {"__type": code, "message": message}, new_request_id())
 
 
+_status_lines: dict[tuple[int, str], str] = {}  # (status, content type) -> first lines
+
+
 def raw_bytes(
     response: Response, *, close: bool, extra: list[tuple[bytes, bytes]] | None = None
 ) -> bytes:
     """``response`` as bytes on the wire, written in one piece (``extra``: uvicorn's
     default headers, the date)."""
-    reason = _REASONS.get(response.status) or _reason(response.status)
-    head = f"HTTP/1.1 {response.status} {reason}\r\ncontent-type: {response.content_type}\r\n"
+    head = _status_lines.get((response.status, response.content_type))
+    if head is None:
+        reason = _REASONS.get(response.status) or _reason(response.status)
+        head = f"HTTP/1.1 {response.status} {reason}\r\ncontent-type: {response.content_type}\r\n"
+        _status_lines[(response.status, response.content_type)] = head
     head += f"content-length: {len(response.body)}\r\n"
     for name, value in response.headers.items():
         head += f"{name}: {value}\r\n"
@@ -237,29 +243,37 @@ class BoundedProtocol(HttpToolsProtocol):
         super().on_url(url)
 
     def on_header(self, name: bytes, value: bytes) -> None:
-        """uvicorn's header callback (lower-cased name, 100-continue) with the caps; inlined
-        rather than chained, because it runs about ten times per call."""
+        """uvicorn's header callback (lower-cased name) with the head's size cap; the rest
+        is judged once the head is whole, because this runs about ten times per call."""
         self._head_size += len(name) + len(value)
-        if len(self.headers) >= MAX_HEADERS:
-            raise self._remember(_HeadError(431, "Too many headers."))
         if self._head_size > MAX_HEAD_BYTES:
             raise self._remember(_HeadError(431, "The request head is too large."))
-        name = name.lower()
-        if name == b"transfer-encoding" and value.strip().lower() != b"chunked":
-            encoding = value.decode("latin-1")
-            raise self._remember(
-                _HeadError(501, f"Transfer-Encoding {encoding!r} is not supported.")
-            )
-        if name == b"expect" and value.lower() == b"100-continue":
-            self.expect_100_continue = True
-        self.headers.append((name, value))
+        self.headers.append((name.lower(), value))
 
     def on_headers_complete(self) -> None:
         self._head_done = True
+        if len(self.headers) > MAX_HEADERS:
+            raise self._remember(_HeadError(431, "Too many headers."))
+        length: int | None = None
+        plain = True  # one Content-Length of digits, no Transfer-Encoding, no Expect
+        for name, value in self.headers:
+            if name == b"content-length":
+                plain = plain and length is None and value.isdigit()
+                length = int(value) if value.isdigit() else -1
+            elif name == b"transfer-encoding":
+                plain = False
+                if value.strip().lower() != b"chunked":
+                    encoding = value.decode("latin-1")
+                    raise self._remember(
+                        _HeadError(501, f"Transfer-Encoding {encoding!r} is not supported.")
+                    )
+            elif name == b"expect" and value.lower() == b"100-continue":
+                self.expect_100_continue = True
+                plain = False
         version = self.parser.get_http_version()
         if version not in ("1.0", "1.1"):
             raise self._remember(_HeadError(505, f"HTTP version {version} is not supported."))
-        if self._takes_fast_path(version):
+        if plain and length is not None and length <= FAST_BODY_MAX and self._takes_fast_path():
             self._fast_body = bytearray()
             return
         self._asgi_headers_complete()
@@ -273,22 +287,13 @@ class BoundedProtocol(HttpToolsProtocol):
         self.headers.extend(headers)
         super().on_headers_complete()
 
-    def _takes_fast_path(self, version: str) -> bool:
-        if self.limits.fast_handler is None or version != "1.1" or self.url != b"/":
-            return False
-        if self.expect_100_continue or not self.cycle_done() or self.pipeline:
+    def _takes_fast_path(self) -> bool:
+        """A plain ``POST /`` over HTTP/1.1 keep-alive, nothing else under way."""
+        if self.limits.fast_handler is None or self.url != b"/" or self.pipeline:
             return False
         if self.parser.get_method() != b"POST" or not self.parser.should_keep_alive():
             return False
-        length = None
-        for name, value in self.headers:
-            if name == b"content-length":
-                if length is not None or not value.isdigit():
-                    return False
-                length = int(value)
-            elif name == b"transfer-encoding":
-                return False
-        return length is not None and length <= FAST_BODY_MAX
+        return self.parser.get_http_version() == "1.1" and self.cycle_done()
 
     def on_body(self, body: bytes) -> None:
         if self._fast_body is not None:
@@ -314,8 +319,9 @@ class BoundedProtocol(HttpToolsProtocol):
         if self._closing():  # the client left while its call was answered
             return
         date = self.server_state.default_headers
-        self._coalescing.flush()  # nothing is pending; the answer goes out in one send
-        self._coalescing.raw.write(raw_bytes(answer, close=False, extra=date))
+        coalescing = self._coalescing
+        coalescing.flush()  # nothing is pending; the answer goes out in one send
+        coalescing.raw.write(raw_bytes(answer, close=False, extra=date))
         self.server_state.total_requests += 1
         if self.limits.after_answer is not None:
             self.limits.after_answer()
