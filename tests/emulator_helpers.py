@@ -9,6 +9,7 @@ import http.client
 import http.server
 import json
 import threading
+from collections.abc import Callable
 from types import TracebackType
 from typing import Any
 from urllib.parse import urlsplit
@@ -32,8 +33,12 @@ def raw_request(
     region: str = "us-east-1",
     service: str = "gamelift",
     extra_headers: dict[str, str] | None = None,
+    tamper: Callable[[dict[str, str]], None] | None = None,
 ) -> tuple[int, dict[str, str], Any]:
-    """Send one request as an SDK would (signed with botocore), return status, headers, JSON."""
+    """Send one request as an SDK would (signed with botocore), return status, headers, JSON.
+
+    ``tamper`` may change the signed headers before they are sent.
+    """
     headers = {"Content-Type": content_type, **(extra_headers or {})}
     if target is not None:
         headers["X-Amz-Target"] = target
@@ -43,7 +48,10 @@ def raw_request(
     parts = urlsplit(endpoint_url)
     connection = http.client.HTTPConnection(parts.hostname or "", parts.port, timeout=10)
     try:
-        connection.request("POST", path, body=body, headers=dict(request.headers.items()))
+        sent = dict(request.headers.items())
+        if tamper is not None:
+            tamper(sent)
+        connection.request("POST", path, body=body, headers=sent)
         response = connection.getresponse()
         raw = response.read()
         answer_headers = {k.lower(): v for k, v in response.getheaders()}

@@ -65,6 +65,20 @@ def test_unknown_access_key_is_rejected_as_aws_does(
     )
 
 
+def test_a_known_scope_does_not_vouch_for_a_tampered_signature(emulator: Emulator) -> None:
+    """After a valid call in one scope, a call in that scope with another signature fails."""
+    body = json.dumps({"TicketIds": ["a"]}).encode()
+    assert raw_request(emulator.endpoint_url, body)[0] == 200  # the scope is now known
+
+    def tamper(headers: dict[str, str]) -> None:
+        head, signature = headers["Authorization"].rsplit("Signature=", 1)
+        flipped = ("1" if signature[0] == "0" else "0") + signature[1:]
+        headers["Authorization"] = f"{head}Signature={flipped}"
+
+    status, _, answer = raw_request(emulator.endpoint_url, body, tamper=tamper)
+    assert (status, answer["__type"]) == (400, "InvalidSignatureException")
+
+
 def test_unsigned_request_gets_missing_authentication_token(emulator: Emulator) -> None:
     """A request without Authorization gets MissingAuthenticationTokenException (403)."""
     status, headers, body = raw_request(emulator.endpoint_url, b"{}", sign=False)
