@@ -1,10 +1,13 @@
 """Apply the lifecycle's timed changes when they fall due, not when a request next comes.
 
 GameLift moves tickets on its own time: a stopped ticket turns CANCELLED a moment later,
-a search times out, a matching pass runs. The backends apply every change at the time it
-fell due whenever they are called (``locked``); this timer also applies them on the
-event loop at that time, between requests, so events reach ``GET /_emulator/events`` and
-the webhook when they happen, and a request does not pay for the changes of others.
+a search times out, a matching pass runs. The backends apply every change, stamped with
+the time it fell due, whenever they are called (``locked``); that alone would leave a
+quiet emulator's tickets unchanged and its events unsent until someone calls. So a
+change is applied by whichever comes first: the next call, the end of an answer (what
+fell due while it was worked out), or this timer on the event loop, at most
+``TIMER_SLACK_S`` after it fell due. Events then reach ``GET /_emulator/events`` and the
+webhook when they happen.
 
 Only on the system clock: a ``ManualClock`` moves when a test says so, and its changes
 are applied by the next call, as before.
