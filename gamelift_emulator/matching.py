@@ -460,6 +460,16 @@ def _match(attempt: _Attempt, new_from: int, backfill_ticket_id: str | None) -> 
     return Match(tuple(c.ticket_id for c in tickets), teams, backfill_ticket_id)
 
 
+def _at_least(wanted: int, counts: Iterable[int]) -> bool:
+    """Whether ``counts`` add up to ``wanted`` (stops counting once they do)."""
+    total = 0
+    for count in counts:
+        total += count
+        if total >= wanted:
+            return True
+    return total >= wanted
+
+
 def find_matches(
     rule_set: RuleSet,
     waiting: Sequence[Candidate],
@@ -500,7 +510,7 @@ def find_matches(
         if found is not None and found.tickets:
             matches.append(_match(found, 0, ticket.ticket_id))
             used.update(c.ticket_id for c in found.tickets)
-    if sum(len(c.players) for c in pool if c.ticket_id not in used) < fewest:
+    if not _at_least(fewest, (len(c.players) for c in pool if c.ticket_id not in used)):
         return matches  # not enough players for any match: skip the search
     anchors = 0
     for anchor in pool:
