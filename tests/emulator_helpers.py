@@ -72,11 +72,11 @@ class EventReceiver:
         class Handler(http.server.BaseHTTPRequestHandler):
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                self.send_response(204)
-                self.end_headers()
-                with receiver._arrived:
+                with receiver._arrived:  # recorded before the answer lets the next one come
                     receiver.received.append(json.loads(body))
                     receiver._arrived.notify_all()
+                self.send_response(204)
+                self.end_headers()
 
             def log_message(self, *args: Any) -> None:
                 pass
