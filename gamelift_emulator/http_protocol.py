@@ -273,7 +273,8 @@ class BoundedProtocol(HttpToolsProtocol):
         version = self.parser.get_http_version()
         if version not in ("1.0", "1.1"):
             raise self._remember(_HeadError(505, f"HTTP version {version} is not supported."))
-        if plain and length is not None and length <= FAST_BODY_MAX and self._takes_fast_path():
+        fits = plain and length is not None and length <= FAST_BODY_MAX
+        if fits and self._takes_fast_path(version):
             self._fast_body = bytearray()
             return
         self._asgi_headers_complete()
@@ -287,13 +288,13 @@ class BoundedProtocol(HttpToolsProtocol):
         self.headers.extend(headers)
         super().on_headers_complete()
 
-    def _takes_fast_path(self) -> bool:
+    def _takes_fast_path(self, version: str) -> bool:
         """A plain ``POST /`` over HTTP/1.1 keep-alive, nothing else under way."""
         if self.limits.fast_handler is None or self.url != b"/" or self.pipeline:
             return False
         if self.parser.get_method() != b"POST" or not self.parser.should_keep_alive():
             return False
-        return self.parser.get_http_version() == "1.1" and self.cycle_done()
+        return version == "1.1" and self.cycle_done()
 
     def on_body(self, body: bytes) -> None:
         if self._fast_body is not None:
