@@ -44,10 +44,10 @@ soak: setup
 	$(BIN)/pytest tests/test_soak.py -m soak_long -s
 
 # One boto3 client configuration, sequential StopMatchmaking on loopback: the emulator's
-# calls/s as a ratio to a bare http.server responder, and one call with 1,000 slow
-# connections open.
+# calls/s as a ratio to a bare http.server responder (with its HTTP layer alone and a
+# constant answer beside it, --decompose), and one call with 1,000 slow connections open.
 bench-emulator: setup
-	$(BIN)/python -m bench.bench_emulator --slow-connections 1000
+	$(BIN)/python -m bench.bench_emulator --slow-connections 1000 --decompose
 
 # Teardown side by side (README.md, "Benchmarks"): BackfillGuard drain vs BackfillTicket
 # deletes vs the AWS CLI per ticket, throttled floor, 20 guards at once. About 7 minutes;

@@ -16,8 +16,14 @@ calls/s depend on the machine and its load; the ratio much less. Also printed: e
 server's CPU time per call (from /proc), and, with ``--slow-connections N``, how long
 one boto3 call took while N idle or half-sent connections were open.
 
+``--decompose`` adds two servers to the same rounds, to show where the emulator's time
+goes: its HTTP layer alone (``bench/http_layer.py``: the same uvicorn configuration and
+bounds, answering ``200 {}`` without the GameLift work), and a uvloop + httptools
+protocol answering constant bytes (``bench/constant_responder.py``: what is left when
+only parsing runs in Python).
+
     python -m bench.bench_emulator [--calls 300] [--rounds 10] [--slow-connections 1000]
-        [--mode seeded|unknown] [--in-process] [--pin-cpus]
+        [--mode seeded|unknown] [--in-process] [--pin-cpus] [--decompose]
 
 ``unknown`` stops IDs the emulator never saw (NotFoundException); ``--in-process``
 runs the emulator in this process (no ratio then: it would share the client's GIL).
@@ -48,13 +54,19 @@ from gamelift_emulator import Emulator, EmulatorControl
 from gamelift_emulator.launcher import ROOT, launched
 from testkit.seeding import RULE_SET_BODY, seed_configuration
 
-BARE_COMMAND = [sys.executable, "-m", "bench.bare_responder"]
+BARE = "bench.bare_responder"
+# --decompose: (label, module) of the servers that show where the emulator's time goes.
+DECOMPOSITION = (
+    ("the emulator's HTTP layer alone", "bench.http_layer"),
+    ("a constant answer on uvloop + httptools", "bench.constant_responder"),
+)
 
 
 @contextlib.contextmanager
-def bare_responder() -> Iterator[tuple[str, int]]:
-    """Run the baseline (it prints its URL first); yield (URL, pid)."""
-    process = subprocess.Popen(BARE_COMMAND, cwd=ROOT, stdout=subprocess.PIPE, text=True)
+def serving(module: str) -> Iterator[tuple[str, int]]:
+    """Run ``python -m module`` (it prints its URL first); yield (URL, pid)."""
+    command = [sys.executable, "-m", module]
+    process = subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     try:
         assert process.stdout is not None
         yield process.stdout.readline().strip(), process.pid
@@ -169,35 +181,55 @@ def slow_call_seconds(url: str, connections: int) -> float:
             sock.close()
 
 
-def run(calls: int, rounds: int, mode: str, pin: bool = False) -> dict[str, Any]:
-    """Alternate rounds of the emulator and the baseline; return every figure."""
-    with launched() as running, bare_responder() as (bare_url, bare_pid):
-        url, pid = running.endpoint_url, running.pid
-        if pin:  # the same for both servers: client on CPU 0, servers on CPU 1
+def run(
+    calls: int, rounds: int, mode: str, pin: bool = False, decompose: bool = False
+) -> dict[str, Any]:
+    """Alternate rounds of the emulator, the baseline (and the --decompose servers);
+    return every figure: per server, calls/s and CPU us per call of each round, and the
+    per-round ratios to the baseline."""
+    others = [("bare", BARE), *((module, module) for _, module in DECOMPOSITION if decompose)]
+    with launched() as running, contextlib.ExitStack() as stack:
+        servers = {"emulator": (running.endpoint_url, running.pid)}
+        servers |= {name: stack.enter_context(serving(module)) for name, module in others}
+        if pin:  # the same for every server: client on CPU 0, servers on CPU 1
             os.sched_setaffinity(0, {0})
-            os.sched_setaffinity(pid, {1})
-            os.sched_setaffinity(bare_pid, {1})
-        emulator, bare = client(url), client(bare_url)
+            for _, pid in servers.values():
+                os.sched_setaffinity(pid, {1})
+        clients = {name: (client(url), pid) for name, (url, pid) in servers.items()}
+        emulator = clients["emulator"][0]
         if mode == "seeded":
             ids = seed_tickets(emulator, calls * rounds)
         else:
             ids = [f"unknown-{i}" for i in range(calls * rounds)]
-        for gamelift in (emulator, bare):
+        for gamelift, _ in clients.values():
             gamelift.describe_matchmaking(TicketIds=["warm-up"])
-        before = EmulatorControl(url).calls().get("StopMatchmaking", 0)
-        figures: dict[str, list[float]] = {"emulator": [], "bare": [], "cpu": [], "bare_cpu": []}
+        control = EmulatorControl(running.endpoint_url)
+        before = control.calls().get("StopMatchmaking", 0)
+        rates: dict[str, list[float]] = {name: [] for name in servers}
+        cpu: dict[str, list[float]] = {name: [] for name in servers}
         for index in range(rounds):
             batch = ids[index * calls : (index + 1) * calls]
-            rate, cpu = timed_stops(emulator, batch, pid)
-            bare_rate, bare_cpu = timed_stops(bare, batch, bare_pid)
-            figures["emulator"].append(rate)
-            figures["bare"].append(bare_rate)
-            figures["cpu"].append(cpu)
-            figures["bare_cpu"].append(bare_cpu)
-        counted = EmulatorControl(url).calls().get("StopMatchmaking", 0) - before
+            for name, (gamelift, pid) in clients.items():
+                rate, used = timed_stops(gamelift, batch, pid)
+                rates[name].append(rate)
+                cpu[name].append(used)
+        counted = control.calls().get("StopMatchmaking", 0) - before
         assert counted == calls * rounds, f"emulator counted {counted}, sent {calls * rounds}"
-    ratios = [e / b for e, b in zip(figures["emulator"], figures["bare"], strict=True)]
-    return {**figures, "ratios": ratios, "ratio": statistics.median(ratios)}
+    ratios = {
+        name: [r / b for r, b in zip(rates[name], rates["bare"], strict=True)] for name in rates
+    }
+    return {"rates": rates, "cpu": cpu, "ratios": ratios}
+
+
+def _row(label: str, name: str, result: dict[str, Any]) -> str:
+    """One server's line: median calls/s, ratio to the baseline with its rounds, CPU."""
+    ratios = result["ratios"][name]
+    rounds = ", ".join(f"{r:.2f}" for r in ratios)
+    return (
+        f"{label}: {statistics.median(result['rates'][name]):.0f} calls/s, ratio "
+        f"{statistics.median(ratios):.2f} (rounds: {rounds}), server CPU per call "
+        f"{statistics.median(result['cpu'][name]):.0f} us"
+    )
 
 
 def main() -> None:
@@ -209,9 +241,14 @@ def main() -> None:
     parser.add_argument("--slow-connections", type=int, default=0, metavar="N")
     parser.add_argument("--in-process", action="store_true")
     parser.add_argument(
+        "--decompose",
+        action="store_true",
+        help="also the emulator's HTTP layer alone and a constant answer, in the same rounds",
+    )
+    parser.add_argument(
         "--pin-cpus",
         action="store_true",
-        help="client on CPU 0, both servers on CPU 1 (Linux; the default lets the OS place them)",
+        help="client on CPU 0, every server on CPU 1 (Linux; the default lets the OS place them)",
     )
     args = parser.parse_args()
     if args.in_process:
@@ -225,19 +262,25 @@ def main() -> None:
             f"{rate:.0f} calls/s"
         )
         return
-    result = run(args.calls, args.rounds, args.mode, pin=args.pin_cpus)
-    emulator_rate = statistics.median(result["emulator"])
+    result = run(args.calls, args.rounds, args.mode, pin=args.pin_cpus, decompose=args.decompose)
+    rates, cpu, ratios = result["rates"], result["cpu"], result["ratios"]
+    emulator_rate = statistics.median(rates["emulator"])
     print(
         f"StopMatchmaking ({args.mode}, emulator in its own process): {args.calls} sequential "
         f"calls, {emulator_rate:.0f} calls/s (median of {args.rounds} rounds)"
     )
-    print(f"bare responder, same client, same run: {statistics.median(result['bare']):.0f} calls/s")
-    rounds = ", ".join(f"{r:.2f}" for r in result["ratios"])
-    print(f"ratio emulator / bare responder: {result['ratio']:.2f} (rounds: {rounds})")
+    print(f"bare responder, same client, same run: {statistics.median(rates['bare']):.0f} calls/s")
+    rounds = ", ".join(f"{r:.2f}" for r in ratios["emulator"])
     print(
-        f"server CPU per call: emulator {statistics.median(result['cpu']):.0f} us, "
-        f"bare responder {statistics.median(result['bare_cpu']):.0f} us"
+        f"ratio emulator / bare responder: {statistics.median(ratios['emulator']):.2f} "
+        f"(rounds: {rounds})"
     )
+    print(
+        f"server CPU per call: emulator {statistics.median(cpu['emulator']):.0f} us, "
+        f"bare responder {statistics.median(cpu['bare']):.0f} us"
+    )
+    for label, module in DECOMPOSITION if args.decompose else ():
+        print(_row(f"{label} ({module})", module, result))
     if args.slow_connections:
         with launched() as running:
             seconds = slow_call_seconds(running.endpoint_url, args.slow_connections)

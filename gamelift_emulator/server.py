@@ -211,6 +211,24 @@ async def _answer(send: Send, response: Response, *, close: bool, head: bool = F
     await send({"type": "http.response.body", "body": b"" if head else response.body})
 
 
+def uvicorn_config(app: App, limits: Limits) -> uvicorn.Config:
+    """How the emulator runs uvicorn: uvloop, httptools within ``limits``, no lifespan, no
+    access log, no ``server`` header (``bench.http_layer`` serves the same layer alone)."""
+    return uvicorn.Config(
+        app,
+        http=protocol_class(limits),
+        loop="uvloop",
+        lifespan="off",
+        access_log=False,
+        log_level="warning",
+        server_header=False,
+        proxy_headers=False,
+        timeout_keep_alive=int(max(1, limits.socket_timeout)),
+        timeout_graceful_shutdown=1,
+        backlog=_LISTEN_BACKLOG,
+    )
+
+
 class Emulator:
     """A running local GameLift: HTTP server, state, control API, faults.
 
@@ -275,20 +293,7 @@ class Emulator:
         app = make_app(
             self.responder, self.control_api, max_body_bytes, socket_timeout, self.timer.poke
         )
-        config = uvicorn.Config(
-            app,
-            http=protocol_class(limits),
-            loop="uvloop",
-            lifespan="off",
-            access_log=False,
-            log_level="warning",
-            server_header=False,
-            proxy_headers=False,
-            timeout_keep_alive=int(max(1, socket_timeout)),
-            timeout_graceful_shutdown=1,
-            backlog=_LISTEN_BACKLOG,
-        )
-        self._server = uvicorn.Server(config)
+        self._server = uvicorn.Server(uvicorn_config(app, limits))
         self._thread: threading.Thread | None = None
         self.control = EmulatorControl(self.endpoint_url)
 
@@ -345,4 +350,4 @@ class Emulator:
         self.stop()
 
 
-__all__ = ["JSON_CONTENT_TYPE", "Emulator", "make_app"]
+__all__ = ["JSON_CONTENT_TYPE", "Emulator", "make_app", "uvicorn_config"]

@@ -108,11 +108,11 @@ def test_ci_runs_exactly_the_test_command() -> None:
 
 @pytest.mark.timeout(120)
 def test_emulator_bench_prints_its_rate() -> None:
-    """`make bench-emulator`'s program reports calls/s, the ratio to the bare responder, and
-    a call's time with slow connections open."""
+    """`make bench-emulator`'s program reports calls/s, the ratio to the bare responder, a
+    call's time with slow connections open, and with --decompose its HTTP layer's ratio."""
     command = [sys.executable, "-m", "bench.bench_emulator", "--calls", "50", "--rounds", "2"]
     result = subprocess.run(
-        [*command, "--slow-connections", "20"],
+        [*command, "--slow-connections", "20", "--decompose"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -123,3 +123,5 @@ def test_emulator_bench_prints_its_rate() -> None:
     assert re.search(r"50 sequential calls, \d+ calls/s", result.stdout)
     assert re.search(r"ratio emulator / bare responder: \d+\.\d\d", result.stdout)
     assert re.search(r"with 20 idle or half-sent connections open: .* \d+ ms", result.stdout)
+    for module in ("bench.http_layer", "bench.constant_responder"):
+        assert re.search(rf"\({module}\): \d+ calls/s, ratio \d+\.\d\d", result.stdout), module
