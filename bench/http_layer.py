@@ -21,6 +21,7 @@ from gamelift_emulator.server import (
     Receive,
     Scope,
     Send,
+    send_answer,
     uvicorn_config,
 )
 
@@ -36,10 +37,7 @@ async def app(scope: Scope, receive: Receive, send: Send) -> None:
         return
     while (await receive()).get("more_body", False):
         pass
-    answer = answer_empty([], b"")
-    headers = [(b"content-type", answer.content_type.encode()), (b"content-length", b"2")]
-    await send({"type": "http.response.start", "status": 200, "headers": headers})
-    await send({"type": "http.response.body", "body": answer.body})
+    await send_answer(send, answer_empty([], b""), close=False)
 
 
 def main() -> None:
@@ -47,6 +45,7 @@ def main() -> None:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", 0))
+    sock.listen()  # before the URL is printed: a client may connect at once (uvicorn re-listens)
     limits = Limits(SOCKET_TIMEOUT_SECONDS, MAX_CONNECTIONS, fast_handler=answer_empty)
     print(f"http://127.0.0.1:{sock.getsockname()[1]}", flush=True)
     uvicorn.Server(uvicorn_config(app, limits)).run(sockets=[sock])

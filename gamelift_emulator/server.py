@@ -110,7 +110,7 @@ def make_app(
         if length is not None and length > max_body_bytes:
             close = length > DISCARD_LIMIT_BYTES  # uvicorn drains the rest, up to this
             message = f"Request body of {length} bytes exceeds the limit of {max_body_bytes} bytes."
-            await _answer(send, error_answer(413, message), close=close)
+            await send_answer(send, error_answer(413, message), close=close)
             return
         large = chunked or (length or 0) > LARGE_BODY_BYTES
         if large:
@@ -119,7 +119,7 @@ def make_app(
             try:
                 await asyncio.wait_for(large_bodies.acquire(), socket_timeout)
             except TimeoutError:
-                await _answer(send, error_answer(503, "The emulator is busy."), close=True)
+                await send_answer(send, error_answer(503, "The emulator is busy."), close=True)
                 return
         try:
             try:
@@ -128,13 +128,13 @@ def make_app(
                 return
             if body is None:
                 message = f"Chunked request body exceeds the limit of {max_body_bytes} bytes."
-                await _answer(send, error_answer(413, message), close=True)
+                await send_answer(send, error_answer(413, message), close=True)
                 return
             response = await _dispatch(scope, headers, body, responder, control)
         finally:
             if large and large_bodies is not None:
                 large_bodies.release()
-        await _answer(send, response, close=False, head=scope["method"] == "HEAD")
+        await send_answer(send, response, close=False, head=scope["method"] == "HEAD")
         if after_answer is not None:
             after_answer()
 
@@ -199,7 +199,9 @@ async def _dispatch(
         return internal_failure(request_id)
 
 
-async def _answer(send: Send, response: Response, *, close: bool, head: bool = False) -> None:
+async def send_answer(send: Send, response: Response, *, close: bool, head: bool = False) -> None:
+    """``response`` through ASGI's ``send``: its head (content type and length, its headers),
+    then its body (none for HEAD)."""
     headers = [
         (b"content-type", response.content_type.encode("latin-1")),
         (b"content-length", str(len(response.body)).encode("latin-1")),
@@ -350,4 +352,4 @@ class Emulator:
         self.stop()
 
 
-__all__ = ["JSON_CONTENT_TYPE", "Emulator", "make_app", "uvicorn_config"]
+__all__ = ["JSON_CONTENT_TYPE", "Emulator", "make_app", "send_answer", "uvicorn_config"]
