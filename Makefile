@@ -25,7 +25,18 @@ $(JS_CLIENT)/node_modules/.installed: $(JS_CLIENT)/package.json $(JS_CLIENT)/pac
 		npm ci --prefix $(JS_CLIENT) --no-audit --no-fund --silent && touch $@; \
 	else echo "npm not found: skipping the JS SDK client (its test is skipped)"; fi
 
-setup: $(VENV)/.installed $(AWSCLI_VENV)/.installed $(JS_CLIENT)/node_modules/.installed
+# The real Pulumi engine: `pulumi` and `pulumi-language-yaml` built from the pinned tools
+# modules (tools/pulumi, tools/pulumi-yaml) into .pulumi-cli/bin wherever `go` is on PATH
+# (about 5 minutes cold, seconds warm). Without `go`, the end-to-end tests use a `pulumi` on
+# PATH, or skip with that reason when there is none.
+PULUMI_CLI := .pulumi-cli/bin/pulumi
+TOOLS_MODULES := tools/pulumi/go.mod tools/pulumi/go.sum tools/pulumi-yaml/go.mod tools/pulumi-yaml/go.sum
+
+$(PULUMI_CLI): tools/build-pulumi-cli.sh $(TOOLS_MODULES)
+	@if command -v go >/dev/null 2>&1; then sh tools/build-pulumi-cli.sh; \
+	else echo "go not found: the Pulumi CLI is not built (end-to-end tests use a pulumi on PATH)"; fi
+
+setup: $(VENV)/.installed $(AWSCLI_VENV)/.installed $(JS_CLIENT)/node_modules/.installed $(PULUMI_CLI)
 
 lint: setup
 	$(BIN)/ruff check .
@@ -69,4 +80,4 @@ down: $(VENV)/.installed
 	$(BIN)/python scripts/demo.py down $(DEMO_FLAGS)
 
 clean:
-	rm -rf $(VENV) $(AWSCLI_VENV) $(JS_CLIENT)/node_modules .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(AWSCLI_VENV) $(JS_CLIENT)/node_modules .pulumi-cli .mypy_cache .ruff_cache .pytest_cache

@@ -14,11 +14,15 @@ boto3 clients of it.
   lifecycle tests (``manual_clock.advance(s)`` instead of sleeping); stopped after.
 * ``make_emulator``: factory for other fresh emulators (credentials, settings...).
 * ``make_gamelift``: factory of boto3 clients for any emulator (or credentials/region).
+* ``pulumi_cli`` + ``pulumi``: the real Pulumi CLI (``testkit.pulumi_cli``) and a sandbox of
+  it for this test (own home, file state backend, no downloads); skipped only on a machine
+  with neither ``go`` nor ``pulumi``, failed where ``go`` is present but the build is not.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -28,6 +32,7 @@ import pytest
 from gamelift_backfill.core.clients import clear_client_cache
 from gamelift_emulator import Emulator, EmulatorControl, ManualClock
 from testkit.aws_env import ACCESS_KEY, SECRET_KEY, isolated_aws_env
+from testkit.pulumi_cli import PulumiSandbox, find_cli, why_no_cli
 from testkit.world import REGION
 
 # A fixed start for ManualClock: far enough from the epoch to look like a real date.
@@ -131,3 +136,23 @@ def manual_emulator(make_emulator: Callable[..., Emulator], manual_clock: Manual
 def make_gamelift() -> GameLiftFactory:
     """``make_gamelift(endpoint_url, region=..., access_key=..., secret_key=...)``."""
     return gamelift_client
+
+
+@pytest.fixture(scope="session")
+def pulumi_cli() -> Path:
+    """The real Pulumi CLI: a failure where `go` could have built it, a skip only on a
+    machine with neither `go` nor `pulumi`."""
+    reason = why_no_cli()
+    if reason is not None:
+        if reason.startswith("FAIL:"):
+            pytest.fail(reason)
+        pytest.skip(reason)
+    cli = find_cli()
+    assert cli is not None
+    return cli
+
+
+@pytest.fixture
+def pulumi(pulumi_cli: Path, tmp_path: Path) -> PulumiSandbox:
+    """A `PulumiSandbox` of this test: own Pulumi home and file state backend."""
+    return PulumiSandbox(tmp_path / "pulumi", pulumi_cli)
