@@ -185,6 +185,15 @@ class EmulatorControl:
         result: dict[str, int] = self.request("GET", "/calls")
         return result
 
+    def call_log(self, since: int = 0) -> list[dict[str, Any]]:
+        """The GameLift calls since the last reset (after sequence number ``since``), in
+        the order they arrived: ``{"seq", "operation", the IDs the call names, "status",
+        "error"}`` each (see ``control``'s ``GET /_emulator/call-log``)."""
+        query = f"?{urlencode({'since': since})}" if since else ""
+        result: dict[str, Any] = self.request("GET", f"/call-log{query}")
+        entries: list[dict[str, Any]] = result["calls"]
+        return entries
+
     def tickets(self, region: str | None = None) -> list[dict[str, Any]]:
         """Every ticket (active and retained final ones) with GameLift's field names."""
         query = f"?{urlencode({'region': region})}" if region else ""

@@ -39,6 +39,16 @@ Routes (**contract**: acceptance checks use the first eight)::
     POST   /_emulator/webhook                    {"url": "http://127.0.0.1:PORT/..." | null}:
                                                  POST every new event there (loopback only)
     GET    /_emulator/webhook                    {"url", "delivered", "failed"}
+    GET    /_emulator/call-log                   {"calls": [entry, ...], "dropped": n}: the
+                                                 GameLift calls since reset in the order they
+                                                 arrived; ?since=SEQ gives those after SEQ.
+                                                 entry: {"seq", "operation", the request's
+                                                 Name / ConfigurationName / TicketId /
+                                                 TicketIds / GameSessionArn / GameSessionId /
+                                                 FleetId / AliasId if present, "status" (HTTP,
+                                                 null while pending), "error" (GameLift's code
+                                                 or null)}; the newest 10,000 are kept,
+                                                 "dropped" counts older ones
 """
 
 from __future__ import annotations
@@ -246,6 +256,12 @@ class ControlAPI:
     def calls(self, request: _Request, params: dict[str, str]) -> object:
         return self.responder.calls()
 
+    def call_log(self, request: _Request, params: dict[str, str]) -> object:
+        since = request.query.get("since", "0")
+        if not since.isdigit():
+            raise ControlError(f"since must be a call's sequence number (>= 0), got {since!r}")
+        return self.responder.call_log(int(since))
+
     def tickets(self, request: _Request, params: dict[str, str]) -> object:
         return self._backend(request).list_tickets()
 
@@ -291,6 +307,7 @@ _ROUTES: dict[tuple[str, str], _Route] = {
     ("GET", "/faults"): ControlAPI.get_faults,
     ("POST", "/faults"): ControlAPI.set_faults,
     ("GET", "/calls"): ControlAPI.calls,
+    ("GET", "/call-log"): ControlAPI.call_log,
     ("GET", "/tickets"): ControlAPI.tickets,
     ("GET", "/events"): ControlAPI.events,
     ("GET", "/webhook"): ControlAPI.get_webhook,

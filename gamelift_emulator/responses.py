@@ -25,7 +25,7 @@ import json
 import logging
 import threading
 import uuid
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -93,6 +93,63 @@ _EXPECTED = (
 
 
 _ENCODER = json.JSONEncoder(separators=(",", ":"))
+
+CALL_LOG_LIMIT = 10_000
+"""How many calls the ordered call log keeps (the newest); older ones are counted as
+dropped. Bounded so that a benchmark's millions of calls cost no memory."""
+CALL_LOG_MEMBERS = (
+    "Name",
+    "ConfigurationName",
+    "TicketId",
+    "TicketIds",
+    "GameSessionArn",
+    "GameSessionId",
+    "FleetId",
+    "AliasId",
+)
+"""The request members a call log entry keeps: what names the thing a call acts on (never
+player data)."""
+
+
+class CallRecord:
+    """One GameLift call in the ordered call log (``GameLiftResponder.call_log``).
+
+    Made when the operation is known (after protocol and SigV4 checks), finished with
+    the answer's status; ``status`` is None while the answer is pending (latency fault).
+    """
+
+    __slots__ = ("error", "members", "operation", "seq", "status")
+
+    def __init__(self, seq: int, operation: str, members: dict[str, object]) -> None:
+        self.seq = seq
+        self.operation = operation
+        self.members = members
+        self.error: str | None = None
+        self.status: int | None = None
+
+    def finish(self, answer: Response) -> None:
+        """Record the answer: its status and, for an error, GameLift's ``__type``."""
+        if answer.status >= 400:
+            try:
+                self.error = json.loads(answer.body).get("__type")
+            except (ValueError, AttributeError):
+                self.error = None
+        self.status = answer.status  # last: a reader seeing a status sees its error
+
+    def as_json(self) -> dict[str, object]:
+        return {
+            "seq": self.seq,
+            "operation": self.operation,
+            **self.members,
+            "status": self.status,
+            "error": self.error,
+        }
+
+
+def _call_members(params: object) -> dict[str, object]:
+    if not isinstance(params, dict):
+        return {}
+    return {key: params[key] for key in CALL_LOG_MEMBERS if key in params}
 
 
 @dataclass
@@ -164,7 +221,9 @@ class GameLiftResponder:
     """Turns one awsJson1.1 request into one response, dispatching to the backend.
 
     ``backend_for(account_id, region)`` returns the backend (``BackendStore.backend``);
-    ``operations`` maps each served operation to its backend method's name.
+    ``operations`` maps each served operation to its backend method's name. Every call
+    whose operation is known is counted (``calls``) and logged in order (``call_log``,
+    the newest ``call_log_limit``).
     """
 
     def __init__(
@@ -174,6 +233,7 @@ class GameLiftResponder:
         faults: FaultInjector,
         validator: RequestValidator | None = None,
         operations: Mapping[str, str] = OPERATIONS,
+        call_log_limit: int = CALL_LOG_LIMIT,
     ) -> None:
         self._backend_for = backend_for
         self._verifier = verifier
@@ -181,6 +241,8 @@ class GameLiftResponder:
         self._validator = validator or default_validator()
         self._methods = dict(operations)
         self._calls: Counter[str] = Counter()
+        self._call_log: deque[CallRecord] = deque(maxlen=call_log_limit)
+        self._call_seq = 0
         self._calls_lock = threading.Lock()
 
     def calls(self) -> dict[str, int]:
@@ -188,35 +250,68 @@ class GameLiftResponder:
         with self._calls_lock:
             return dict(self._calls)
 
+    def call_log(self, since: int = 0) -> dict[str, object]:
+        """The calls since the last ``reset_calls``, in the order they arrived, after
+        sequence number ``since``: ``{"calls": [entry, ...], "dropped": n}``.
+
+        An entry is ``{"seq", "operation", <CALL_LOG_MEMBERS present in the request>,
+        "status", "error"}``: ``status`` is the HTTP status of the answer (None while it is
+        pending), ``error`` GameLift's error code of a failed call. ``dropped`` counts the
+        calls older than the newest ``call_log_limit``, no longer kept.
+        """
+        with self._calls_lock:
+            entries = [record.as_json() for record in self._call_log if record.seq > since]
+            dropped = self._call_seq - len(self._call_log)
+        return {"calls": entries, "dropped": dropped}
+
     def reset_calls(self) -> None:
-        """Forget the call counters (part of the control API's reset)."""
+        """Forget the call counters and the call log (part of the control API's reset)."""
         with self._calls_lock:
             self._calls.clear()
+            self._call_log.clear()
+            self._call_seq = 0
 
     def handle(self, method: str, path: str, headers: Headers, body: bytes) -> Response | Pending:
         """Answer one request, or say how long to wait for the answer; never raises."""
         request_id = new_request_id()
+        logged: list[CallRecord] = []
         try:
-            answer = self._handle(method, path, headers, body, request_id)
+            answer = self._handle(method, path, headers, body, request_id, logged)
         except GameLiftError as error:
-            return error_response(error, request_id)
+            answer = error_response(error, request_id)
         except Exception:
             log.exception("internal failure, request id %s", request_id)
-            return internal_failure(request_id)
-        if isinstance(answer, Pending):
-            resume = answer.resume
-            return Pending(answer.delay, lambda: _guarded(resume, request_id))
-        return answer
+            answer = internal_failure(request_id)
+        return _finished(answer, logged, request_id)
+
+    def _count(self, operation: str, params: object, logged: list[CallRecord]) -> None:
+        """Count the call and append it to the call log (``logged`` receives its entry)."""
+        members = _call_members(params)
+        with self._calls_lock:
+            self._calls[operation] += 1
+            self._call_seq += 1
+            record = CallRecord(self._call_seq, operation, members)
+            self._call_log.append(record)
+        logged.append(record)
 
     def _handle(
-        self, method: str, path: str, headers: Headers, body: bytes, request_id: str
+        self,
+        method: str,
+        path: str,
+        headers: Headers,
+        body: bytes,
+        request_id: str,
+        logged: list[CallRecord],
     ) -> Response | Pending:
         self._check_protocol(method, path, headers)
         identity = self._verifier.verify(method, path, headers, body)
         operation = self._operation(headers.get("X-Amz-Target") or "")
-        with self._calls_lock:
-            self._calls[operation] += 1
-        params = _parse_body(body)
+        try:
+            params = _parse_body(body)
+        except SerializationError:
+            self._count(operation, None, logged)
+            raise
+        self._count(operation, params, logged)
         delay = self._faults.latency(operation)
         if delay > 0:
             return Pending(delay, lambda: self._call(operation, params, identity, request_id))
@@ -255,6 +350,21 @@ class GameLiftResponder:
         if prefix + "." != TARGET_PREFIX or operation not in self._methods:
             raise UnknownOperationException()
         return operation
+
+
+def _finished(
+    answer: Response | Pending, logged: list[CallRecord], request_id: str
+) -> Response | Pending:
+    """``answer``, recorded in the call log entry of its call (if the call got one) once
+    it is a response; a pending answer resumes guarded (`_guarded`) and is recorded then."""
+    if isinstance(answer, Pending):
+        resume = answer.resume
+        return Pending(
+            answer.delay, lambda: _finished(_guarded(resume, request_id), logged, request_id)
+        )
+    if logged:
+        logged[0].finish(answer)
+    return answer
 
 
 def _guarded(answer: Callable[[], Response | Pending], request_id: str) -> Response | Pending:

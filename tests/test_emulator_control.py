@@ -13,6 +13,10 @@ from emulator_helpers import PLAYERS
 from gamelift_emulator import Emulator, EmulatorControl, ManualClock
 from gamelift_emulator.client import EmulatorControlError
 from gamelift_emulator.control import ControlAPI
+from gamelift_emulator.faults import FaultInjector
+from gamelift_emulator.models import BackendStore
+from gamelift_emulator.responses import JSON_CONTENT_TYPE, GameLiftResponder, Response
+from gamelift_emulator.sigv4 import Identity, SigV4Verifier
 from testkit.seeding import seed_configuration
 
 
@@ -250,3 +254,107 @@ def test_latency_fault_delays_answers(control: EmulatorControl, gamelift: Any) -
     started = time.perf_counter()
     gamelift.describe_matchmaking(TicketIds=["a"])
     assert time.perf_counter() - started >= 0.05
+
+
+def test_call_log_lists_calls_in_order_with_ids_and_outcome(
+    control: EmulatorControl, gamelift: Any
+) -> None:
+    """GET call-log gives every GameLift call in arrival order, what it named and its outcome."""
+    control.settings(stop_delay_ms=600_000)  # the stopped ticket stays active: delete refused
+    seed_configuration(gamelift, backfill_mode="AUTOMATIC")
+    control.create_fleet(fleet_id="fleet-log")
+    ticket_id = control.create_game_session("fleet-log", "cfg", 2, 4)["auto_backfill_ticket_id"]
+    start = control.call_log()[-1]["seq"]
+
+    gamelift.stop_matchmaking(TicketId=ticket_id)
+    gamelift.describe_matchmaking(TicketIds=[ticket_id, "gone"])
+    with pytest.raises(gamelift.exceptions.NotFoundException):
+        gamelift.stop_matchmaking(TicketId="missing")
+    with pytest.raises(gamelift.exceptions.InvalidRequestException):
+        gamelift.delete_matchmaking_configuration(Name="cfg")
+
+    assert control.call_log(since=start) == [
+        {
+            "seq": start + 1,
+            "operation": "StopMatchmaking",
+            "TicketId": ticket_id,
+            "status": 200,
+            "error": None,
+        },
+        {
+            "seq": start + 2,
+            "operation": "DescribeMatchmaking",
+            "TicketIds": [ticket_id, "gone"],
+            "status": 200,
+            "error": None,
+        },
+        {
+            "seq": start + 3,
+            "operation": "StopMatchmaking",
+            "TicketId": "missing",
+            "status": 400,
+            "error": "NotFoundException",
+        },
+        {
+            "seq": start + 4,
+            "operation": "DeleteMatchmakingConfiguration",
+            "Name": "cfg",
+            "status": 400,
+            "error": "InvalidRequestException",
+        },
+    ]
+    assert [entry["seq"] for entry in control.call_log()] == list(range(1, start + 5))
+    assert control.request("GET", "/call-log")["dropped"] == 0
+    assert control.calls()["StopMatchmaking"] == 2  # the counters are unchanged
+    control.reset()
+    assert control.call_log() == []
+
+
+def test_call_log_records_a_delayed_answer_when_it_is_sent(
+    control: EmulatorControl, gamelift: Any
+) -> None:
+    """A call held by a latency fault is logged on arrival and gets its status when answered."""
+    control.faults(latency_ms=50, operations=["DescribeMatchmaking"])
+    gamelift.describe_matchmaking(TicketIds=["a"])
+    (entry,) = control.call_log()
+    assert (entry["operation"], entry["status"], entry["error"]) == (
+        "DescribeMatchmaking",
+        200,
+        None,
+    )
+
+
+def test_call_log_keeps_the_newest_calls_and_counts_the_dropped() -> None:
+    """Past its limit the call log keeps the newest calls and says how many it dropped."""
+
+    class _Anyone(SigV4Verifier):
+        def verify(self, method: str, path: str, headers: Any, body: bytes) -> Identity:
+            return Identity("test", "123456789012", "us-east-1")
+
+    store = BackendStore()
+    responder = GameLiftResponder(
+        store.backend, _Anyone(), FaultInjector(store.clock), call_log_limit=3
+    )
+    headers = {"X-Amz-Target": "GameLift.ListFleets", "Content-Type": JSON_CONTENT_TYPE}
+    for _ in range(5):
+        answer = responder.handle("POST", "/", headers, b"{}")
+        assert isinstance(answer, Response)
+        assert answer.status == 200
+    bad = responder.handle("POST", "/", headers, b"{not json")
+    assert isinstance(bad, Response)
+    assert bad.status == 400
+
+    log: Any = responder.call_log()
+    assert log["dropped"] == 3
+    assert [(c["seq"], c["status"], c["error"]) for c in log["calls"]] == [
+        (4, 200, None),
+        (5, 200, None),
+        (6, 400, "SerializationException"),
+    ]
+    assert responder.calls() == {"ListFleets": 6}
+
+
+def test_call_log_rejects_a_bad_since(control: EmulatorControl) -> None:
+    """A since that is not a sequence number is a 400 naming it."""
+    with pytest.raises(EmulatorControlError, match="since"):
+        control.request("GET", "/call-log?since=-1")
