@@ -1,30 +1,24 @@
-// Guards a fleet's FlexMatch backfill: the engine deletes the guard (and so stops every
-// backfill ticket of the fleet) before the matchmaking configuration it depends on.
+// Guards a fleet's FlexMatch backfill with the native provider (same stack as ../yaml).
+//
+// GameLift refuses DeleteMatchmakingConfiguration while any backfill ticket still references
+// the configuration, and with BackfillMode AUTOMATIC GameLift itself starts those tickets for
+// every game session that is not full. The guard finds and stops them all when it is deleted,
+// and waits until none is active.
+//
+// Here the fleet and the matchmaking configuration already exist (their names come from
+// config): pulumi-aws has no FlexMatch resources. When this program creates them itself (a
+// dynamic resource, a provider of yours, pulumi-command running the AWS CLI...), pass them in
+// `dependsOn` (see below), so that `pulumi destroy` deletes the guard, and drains every
+// ticket, before them.
 //
 // `pulumi package add <path to pulumi-resource-gamelift-backfill>` generates a typed SDK
 // (`new gameliftBackfill.BackfillGuard(...)`); this example uses the resource token
 // directly so that it runs without the generation step.
 import * as pulumi from "@pulumi/pulumi";
-import * as command from "@pulumi/command";
 
 const config = new pulumi.Config();
 const fleetId = config.require("fleetId");
-const queueArn = config.require("queueArn");
-const ruleSetName = config.get("ruleSetName") ?? "rules";
-const configurationName = config.get("configurationName") ?? "example-backfill";
-
-// pulumi-aws has no FlexMatch resources: the configuration is made with the AWS CLI.
-// Its delete fails while any backfill ticket still references it.
-const configuration = new command.local.Command("configuration", {
-    create: [
-        "aws gamelift create-matchmaking-configuration",
-        `--name ${configurationName} --rule-set-name ${ruleSetName}`,
-        "--request-timeout-seconds 120 --no-acceptance-required",
-        "--flex-match-mode WITH_QUEUE --backfill-mode AUTOMATIC",
-        `--game-session-queue-arns ${queueArn}`,
-    ].join(" "),
-    delete: `aws gamelift delete-matchmaking-configuration --name ${configurationName}`,
-});
+const configurationName = config.require("configurationName");
 
 interface BackfillGuardArgs {
     fleetIds: pulumi.Input<pulumi.Input<string>[]>;
@@ -48,9 +42,16 @@ class BackfillGuard extends pulumi.CustomResource {
 
 const guard = new BackfillGuard(
     "guard",
-    { fleetIds: [fleetId], configurationName, stopTimeoutSeconds: 120 },
-    // Deleted before the configuration: backfill is drained first.
-    { dependsOn: [configuration] },
+    {
+        fleetIds: [fleetId],
+        // Only the game sessions matched by this configuration are drained.
+        configurationName,
+        // How long destroy waits for the tickets to end (a ticket being placed cannot be
+        // stopped, only waited out); `customTimeouts: { delete: "10m" }` bounds it instead.
+        stopTimeoutSeconds: 120,
+    },
+    // With the configuration created in this program: { dependsOn: [configuration, fleet] }.
+    {},
 );
 
 export const guardedFleets = guard.fleetIds;
