@@ -8,6 +8,7 @@ value unknown during preview) is an :class:`Unknown`, so a rule can tell "absent
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -37,6 +38,13 @@ TYPED_KINDS: Mapping[str, Kind] = {
     **dict.fromkeys(GUARD_TYPES, "guard"),
     **dict.fromkeys(TICKET_TYPES, "ticket"),
 }
+# A dynamic resource of the program's own (pulumi-aws has no FlexMatch resources; teams
+# without the Cloud Control or aws-native plugin write one), named as this package names its
+# own: `class MatchmakingConfiguration(Resource, module="gamelift", name=...)` in Python gives
+# pulumi-python:dynamic/gamelift:MatchmakingConfiguration. Any module, Python or Node.js.
+DYNAMIC_CONFIGURATION = re.compile(
+    r"pulumi-(?:python|nodejs):dynamic(?:/[^:]+)?:MatchmakingConfiguration"
+)
 # Cloud Control typeName -> kind.
 CLOUD_CONTROL_KINDS: Mapping[str, Kind] = {
     "AWS::GameLift::MatchmakingConfiguration": "configuration",
@@ -99,6 +107,8 @@ class Resource:
         if self.type in CLOUD_CONTROL_TYPES:
             type_name = self.prop("typeName", "type_name")
             return CLOUD_CONTROL_KINDS.get(type_name) if isinstance(type_name, str) else None
+        if DYNAMIC_CONFIGURATION.fullmatch(self.type):
+            return "configuration"
         return TYPED_KINDS.get(self.type)
 
     def cloud_control_properties(self) -> Mapping[str, Any] | Unknown:

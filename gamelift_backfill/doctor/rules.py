@@ -72,7 +72,10 @@ def _strings(value: Any) -> list[str]:
 def queue_refs(configuration: Resource) -> list[str]:
     """The queue ARNs (or names) the configuration places matches on."""
     props = _config_props(configuration)
-    return _strings(props.get("GameSessionQueueArns", props.get("gameSessionQueueArns")))
+    for key in ("GameSessionQueueArns", "gameSessionQueueArns", "game_session_queue_arns"):
+        if key in props:
+            return _strings(props[key])
+    return []
 
 
 def destination_refs(queue: Resource) -> list[str]:
@@ -350,8 +353,11 @@ _PENDING: Mapping[str, tuple[str, str]] = {
     "deleting": (
         "a delete was interrupted: its StopMatchmaking may or may not have run. A second "
         "`pulumi destroy` runs the delete again from the start (stopping is safe to "
-        "repeat); `pulumi refresh` first drops it if it is already gone",
-        "`pulumi destroy` again (or `pulumi refresh`, then `pulumi destroy`)",
+        "repeat); `pulumi refresh` first drops it if it is already gone. A run that was "
+        "killed also leaves the stack locked: the next command refuses to start until "
+        "`pulumi cancel`",
+        "`pulumi destroy` again (or `pulumi refresh`, then `pulumi destroy`); if it says the "
+        "stack is locked and no pulumi command runs on it any more, `pulumi cancel` first",
     ),
     "updating": (
         "an update was interrupted: the state may hold its old properties. `pulumi refresh` "

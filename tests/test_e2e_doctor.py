@@ -1,0 +1,201 @@
+"""End to end: `gamelift-backfill doctor` on `pulumi stack export` of stacks the real Pulumi
+engine wrote against the emulator (tests/fixtures/e2e_doctor: a matchmaking configuration
+with automatic backfill as a dynamic resource, guarded or not).
+
+A clean stack has nothing to fix; an unguarded one is found; a destroy killed (SIGKILL)
+while the guard waits on a ticket GameLift will not stop yet leaves a pending `deleting`
+operation, which the doctor explains, and the next destroy finishes.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from e2e_doctor_helpers import (
+    CONFIGURATION_NAME,
+    CONFIGURATION_TYPE,
+    DOCTOR_FINDINGS_EXIT,
+    GUARD_TYPE,
+    STACK,
+    Infrastructure,
+    doctor,
+    export,
+    init_stack,
+    make_project,
+    resources_of,
+    seed_infrastructure,
+)
+
+from gamelift_emulator import Emulator, EmulatorControl
+from testkit.pulumi_cli import PulumiSandbox
+
+pytestmark = pytest.mark.e2e
+
+FINAL_STATUSES = {"CANCELLED", "COMPLETED", "FAILED", "TIMED_OUT"}
+EVENT_TIMEOUT_SECONDS = 120.0
+
+
+@pytest.fixture
+def infrastructure(control: EmulatorControl, gamelift: Any) -> Infrastructure:
+    """The fleet, rule set and queue outside the stack."""
+    return seed_infrastructure(control, gamelift)
+
+
+def stack_up(
+    pulumi: PulumiSandbox,
+    tmp_path: Path,
+    emulator: Emulator,
+    infrastructure: Infrastructure,
+    guard: str,
+) -> Path:
+    """The fixture project with its stack up (``guard``: package or none); the project."""
+    project = make_project(tmp_path / "project")
+    init_stack(pulumi, project, emulator.endpoint_url, infrastructure, guard=guard)
+    pulumi.python_program("up", "--stack", STACK, cwd=project)
+    return project
+
+
+def wait_for(condition: Callable[[], bool], what: str) -> None:
+    """Poll ``condition`` until true; fail naming ``what`` after EVENT_TIMEOUT_SECONDS."""
+    deadline = time.monotonic() + EVENT_TIMEOUT_SECONDS
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
+
+
+def test_the_doctor_finds_nothing_to_fix_in_a_clean_stack(
+    pulumi: PulumiSandbox, tmp_path: Path, emulator: Emulator, infrastructure: Infrastructure
+) -> None:
+    """A guarded configuration's real export: exit 0, no finding, the guard's provider found."""
+    project = stack_up(pulumi, tmp_path, emulator, infrastructure, "package")
+    exported = export(pulumi, project, tmp_path / "state.json")
+    assert len(resources_of(exported, GUARD_TYPE)) == 1
+    assert len(resources_of(exported, CONFIGURATION_TYPE)) == 1
+
+    run = doctor(tmp_path / "state.json", project)
+
+    assert run.code == 0, run.envelope
+    assert run.findings == []
+    assert run.envelope["data"]["notes"] == []
+
+
+def test_the_doctor_finds_an_unguarded_configuration_in_a_real_export(
+    pulumi: PulumiSandbox, tmp_path: Path, emulator: Emulator, infrastructure: Infrastructure
+) -> None:
+    """No guard: exit 8 and one unguarded-configuration finding naming the configuration."""
+    project = stack_up(pulumi, tmp_path, emulator, infrastructure, "none")
+    exported = export(pulumi, project, tmp_path / "state.json")
+    (configuration,) = resources_of(exported, CONFIGURATION_TYPE)
+
+    run = doctor(tmp_path / "state.json", project)
+
+    assert run.code == DOCTOR_FINDINGS_EXIT
+    assert run.rules() == ["unguarded-configuration"]
+    (finding,) = run.findings
+    assert finding["urns"] == [configuration["urn"]]
+    assert finding["details"]["configuration_name"] == CONFIGURATION_NAME
+    assert finding["details"]["backfill_mode"] == "AUTOMATIC"
+
+
+@pytest.fixture
+def killed_destroy(
+    pulumi: PulumiSandbox,
+    tmp_path: Path,
+    emulator: Emulator,
+    control: EmulatorControl,
+    infrastructure: Infrastructure,
+) -> Iterator[tuple[Path, str]]:
+    """A guarded stack whose `pulumi destroy` was SIGKILLed while the guard waited on a
+    ticket held in PLACING; yields the project and that ticket's ID."""
+    project = stack_up(pulumi, tmp_path, emulator, infrastructure, "package")
+    held = control.create_game_session(infrastructure.fleet_id, CONFIGURATION_NAME, 2, 8)
+    other = control.create_game_session(infrastructure.fleet_id, CONFIGURATION_NAME, 2, 8)
+    held_ticket = str(held["auto_backfill_ticket_id"])
+    control.set_ticket_status(held_ticket, "PLACING")
+    destroy = subprocess.Popen(
+        pulumi.command("destroy", "--yes", "--stack", STACK),
+        cwd=project,
+        env=pulumi.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its plugins in its group: killed with it, below
+    )
+    try:
+        # The guard has stopped the other session's ticket, been refused the held one
+        # (PLACING) and asked after it since: the engine is inside the guard's delete.
+        other_ticket = str(other["auto_backfill_ticket_id"])
+
+        def waiting() -> bool:
+            log = control.call_log()
+            stops = [c for c in log if c["operation"] == "StopMatchmaking"]
+            stopped = any(c.get("TicketId") == other_ticket and c["status"] == 200 for c in stops)
+            refused = [
+                c["seq"]
+                for c in stops
+                if c.get("TicketId") == held_ticket and c["error"] == "InvalidRequestException"
+            ]
+            return (
+                stopped
+                and bool(refused)
+                and any(
+                    c["operation"] == "DescribeMatchmaking" and c["seq"] > refused[0] for c in log
+                )
+            )
+
+        wait_for(waiting, "the guard to wait on the PLACING ticket")
+        statuses = {t["TicketId"]: t["Status"] for t in control.tickets()}
+        assert statuses[held_ticket] == "PLACING"
+        os.killpg(destroy.pid, signal.SIGKILL)
+        destroy.communicate(timeout=30)
+        yield project, held_ticket
+    finally:
+        if destroy.poll() is None:
+            os.killpg(destroy.pid, signal.SIGKILL)
+            destroy.communicate(timeout=30)
+
+
+def test_a_destroy_killed_mid_drain_leaves_a_pending_delete_the_doctor_explains(
+    killed_destroy: tuple[Path, str],
+    pulumi: PulumiSandbox,
+    tmp_path: Path,
+    control: EmulatorControl,
+    gamelift: Any,
+) -> None:
+    """SIGKILL mid-drain: the export holds a pending `deleting` of the guard, the doctor says
+    to destroy again, and once the ticket settles the next destroy finishes."""
+    project, held_ticket = killed_destroy
+    exported = export(pulumi, project, tmp_path / "state.json")
+    (guard,) = resources_of(exported, GUARD_TYPE)
+    pending = exported["deployment"]["pending_operations"]
+    assert [(p["type"], p["resource"]["urn"]) for p in pending] == [("deleting", guard["urn"])]
+
+    run = doctor(tmp_path / "state.json", project)
+
+    assert run.code == DOCTOR_FINDINGS_EXIT
+    assert run.rules() == ["pending-operation"]
+    (finding,) = run.findings
+    assert finding["urns"] == [guard["urn"]]
+    assert finding["details"]["operation"] == "deleting"
+    assert "`pulumi destroy` again" in finding["fix"]
+
+    assert "`pulumi cancel`" in finding["fix"]
+
+    control.set_ticket_status(held_ticket, "COMPLETED")
+    locked = pulumi.run("destroy", "--yes", "--stack", STACK, cwd=project, check=False)
+    assert locked.returncode != 0
+    assert "the stack is currently locked" in locked.stderr
+    assert "pulumi cancel" in locked.stderr
+    pulumi.run("cancel", "--yes", "--stack", STACK, cwd=project)
+    done = pulumi.run("destroy", "--yes", "--stack", STACK, cwd=project)
+    assert "interrupted while deleting" in done.stdout  # the engine's own warning
+    statuses = {t["TicketId"]: t["Status"] for t in control.tickets()}
+    assert set(statuses.values()) <= FINAL_STATUSES, statuses
+    assert gamelift.describe_matchmaking_configurations()["Configurations"] == []
