@@ -5,6 +5,11 @@ the emulator.
 built here, see testkit/pulumi_cli.py), then players come and GameLift starts automatic
 backfill the program never knew, then plain `pulumi destroy`, `pulumi refresh` and
 `pulumi stack export` of the CLI.
+
+Game sessions are seeded with the control API (``create_game_session``), not by queueing
+players (``demo.seed_sessions``): a second round of real matchmaking after `pulumi up`
+competes with the backfill tickets already searching, so how many sessions it makes is the
+emulator's matchmaking to decide, not this test's.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ from typing import Any
 
 import botocore.exceptions
 import pytest
+from guard_helpers import wait_for
 
 from gamelift_emulator import Emulator, EmulatorControl
 from scripts import demo
@@ -23,6 +29,9 @@ from testkit.pulumi_cli import PulumiSandbox, copy_project
 pytestmark = pytest.mark.e2e
 
 STACK = demo.STACK
+SECRET_SIG = "4dabf18193072939515e22adb298388d"
+SECRET_SIG_VALUE = "1b47061264138c4ac30d75fd1eb44270"
+"""The key and value that mark a secret in Pulumi's state (``sdk/go/common/resource/sig``)."""
 
 
 @pytest.fixture
@@ -43,6 +52,36 @@ def set_config(
     """``pulumi config set`` on the local stack."""
     flags = ["--path"] if path else []
     pulumi.run("config", "set", *flags, key, value, "--stack", STACK, cwd=project)
+
+
+def backfill_new_sessions(
+    pulumi: PulumiSandbox, project: Path, control: EmulatorControl, count: int
+) -> list[str]:
+    """``count`` game sessions (2 of 8 players) in ``gamelift-backfill:backfillGameSessions``,
+    then `pulumi up`: the program starts a BackfillTicket on each. Returns their ticket IDs."""
+    for index in range(count):
+        session = control.create_game_session(demo.FLEET_ID, demo.CONFIGURATION_NAME, 2, 8)
+        key = f"gamelift-backfill:backfillGameSessions[{index}]"
+        set_config(pulumi, project, key, session["GameSessionId"], path=True)
+    pulumi.python_program("up", "--stack", STACK, cwd=project)
+    ticket_ids: list[str] = outputs(pulumi, project)["ticketIds"]
+    assert len(ticket_ids) == count
+    return ticket_ids
+
+
+def ticket_resources(exported: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """The BackfillTicket resources of a `pulumi stack export`, by ticket ID (their id)."""
+    resources = exported["deployment"].get("resources") or []
+    return {r["id"]: r for r in resources if r["type"].endswith(":BackfillTicket")}
+
+
+def is_secret(value: Any) -> bool:
+    """A value the state holds encrypted (the engine's secret signature)."""
+    return (
+        isinstance(value, dict)
+        and value.get(SECRET_SIG) == SECRET_SIG_VALUE
+        and ("ciphertext" in value)
+    )
 
 
 def outputs(pulumi: PulumiSandbox, project: Path) -> dict[str, Any]:
@@ -85,3 +124,64 @@ def test_destroy_ends_every_ticket_so_the_configuration_can_be_deleted(
     assert set(tickets.values()) <= demo.FINAL_STATUSES, tickets
     gamelift.delete_matchmaking_configuration(Name=demo.CONFIGURATION_NAME)
     assert gamelift.describe_matchmaking_configurations()["Configurations"] == []
+
+
+def test_refresh_follows_tickets_that_ended_on_their_own(
+    local_project: Path, pulumi: PulumiSandbox, emulator: Emulator, control: EmulatorControl
+) -> None:
+    """After tickets ended without Pulumi, refresh records a finished ticket's status and drops a
+    ticket GameLift no longer knows, and the next destroy still succeeds."""
+    finished, forgotten = backfill_new_sessions(pulumi, local_project, control, 2)
+    control.set_ticket_status(finished, "COMPLETED")
+    control.settings(retention_s=0)  # a final ticket is forgotten as soon as it ends
+    control.set_ticket_status(forgotten, "CANCELLED")
+    wait_for(
+        lambda: forgotten not in {t["TicketId"] for t in control.tickets()},
+        f"the emulator to forget ticket {forgotten}",
+    )
+
+    # GameLift starts automatic backfill again for sessions whose ticket ended: the guard's
+    # count after refresh is what is active now, whichever tickets those are.
+    active_now = len(demo.active_tickets(emulator.endpoint_url))
+
+    refreshed = pulumi.run("refresh", "--yes", "--stack", STACK, cwd=local_project)
+
+    assert f"backfill ticket {forgotten} is no longer known to GameLift" in refreshed.stdout
+    exported = pulumi.export(STACK, local_project)
+    tickets = ticket_resources(exported)
+    assert set(tickets) == {finished}
+    assert tickets[finished]["outputs"]["status"] == "COMPLETED"
+    (guard,) = [
+        r for r in exported["deployment"]["resources"] if r["type"].endswith(":BackfillGuard")
+    ]
+    assert guard["outputs"]["active_ticket_count"] == active_now
+    pulumi.run("destroy", "--yes", "--stack", STACK, cwd=local_project)
+    assert ticket_resources(pulumi.export(STACK, local_project)) == {}
+
+
+def test_stack_export_keeps_players_secret(
+    local_project: Path,
+    pulumi: PulumiSandbox,
+    emulator: Emulator,
+    control: EmulatorControl,
+    gamelift: Any,
+) -> None:
+    """A live stack's export holds each ticket's players as a secret: no player ID in clear."""
+    ticket_ids = backfill_new_sessions(pulumi, local_project, control, 2)
+    described = gamelift.describe_matchmaking(TicketIds=ticket_ids)["TicketList"]
+    player_ids = {p["PlayerId"] for t in described for p in t["Players"]}
+    assert len(player_ids) == 4  # 2 per session
+
+    exported = pulumi.export(STACK, local_project)
+    text = json.dumps(exported)
+    assert [pid for pid in player_ids if pid in text] == []
+    tickets = ticket_resources(exported)
+    assert set(tickets) == set(ticket_ids)
+    for resource in tickets.values():
+        assert is_secret(resource["outputs"]["players"]), resource["outputs"]["players"]
+        assert "players" not in resource["inputs"]  # derived from the session, not an input
+
+    # --show-secrets gives {<secret sig>, "plaintext": "<JSON>"}: the players themselves
+    revealed = ticket_resources(pulumi.export(STACK, local_project, show_secrets=True))
+    plaintexts = [json.loads(r["outputs"]["players"]["plaintext"]) for r in revealed.values()]
+    assert {p["PlayerId"] for players in plaintexts for p in players} == player_ids
