@@ -8,9 +8,15 @@ automatic backfill tickets no program knows about), then runs `pulumi up` and
 `pulumi destroy` of the local stack with a file state backend in `.pulumi-state/`, and
 shows that every ticket ended and the configuration could be deleted.
 
-Without a Pulumi CLI (none on PATH, and the pinned one could not be downloaded into
-`.pulumi-cli/`), or with `--offline` / GAMELIFT_DEMO_OFFLINE=1, it says so in one line and
-runs the offline half instead: the same seeded emulator drained by
+The CLI is the one on PATH, else the one `make setup` built into `.pulumi-cli/bin/`; nothing
+is ever downloaded (a Pulumi home of the demo's own, automatic plugin downloads off). A CLI
+without `pulumi-language-python` (the built one: that host cannot be built here) runs
+`pulumi up` through the Automation API (testkit/inline_program.py: the same CLI, engine and
+state, the SDK serving the program), and the demo says so in one line; `pulumi destroy`
+is always the plain command.
+
+Without a Pulumi CLI, or with `--offline` / GAMELIFT_DEMO_OFFLINE=1, it says so in one
+line and runs the offline half instead: the same seeded emulator drained by
 `python -m providers drain`, then the configuration deleted. The exit status is 0 only
 when every ticket ended and the configuration was deleted.
 """
@@ -42,11 +48,8 @@ import botocore.exceptions  # noqa: E402
 from gamelift_emulator.client import EmulatorControl  # noqa: E402
 from gamelift_emulator.launcher import LaunchError, launch  # noqa: E402
 from testkit.aws_env import CREDENTIALS, isolated_environ  # noqa: E402
+from testkit.pulumi_cli import BUILT_CLI, INLINE_PROGRAM  # noqa: E402
 from testkit.seeding import seed_configuration  # noqa: E402
-
-PULUMI_VERSION = "3.272.0"
-"""The CLI release matching the pinned `pulumi` SDK (requirements.txt)."""
-PULUMI_INSTALLER = "https://get.pulumi.com"
 
 # What the committed local stack (Pulumi.local.yaml) expects; a test keeps them in step.
 STACK = "local"
@@ -62,7 +65,8 @@ PASSPHRASE = "gamelift-backfill-local-demo"
 STATE_DIR = Path(os.environ.get("GAMELIFT_DEMO_STATE_DIR") or ROOT / ".pulumi-state").resolve()
 """The file state backend, the emulator's log and the record `make up` leaves for `make down`
 (GAMELIFT_DEMO_STATE_DIR moves it, e.g. for tests)."""
-CLI_DIR = ROOT / ".pulumi-cli"
+PULUMI_HOME = STATE_DIR / "pulumi-home"
+"""The demo's own Pulumi home: no plugin of this machine's ~/.pulumi, nothing written there."""
 RUN_FILE = STATE_DIR / "demo-emulator.json"
 LOG_FILE = STATE_DIR / "emulator.log"
 OFFLINE_ENV = "GAMELIFT_DEMO_OFFLINE"
@@ -259,7 +263,12 @@ def seed_sessions(endpoint_url: str, count: int) -> list[str]:
     """Game sessions made by real matchmaking, then backfilled, as a live game leaves them:
     players queue, each region's group is matched and placed on the fleet (not full: GameLift
     starts an automatic backfill ticket for it), then a late player joins the oldest new
-    session through its automatic backfill. Returns the automatic tickets now active."""
+    session through its automatic backfill. Returns the automatic tickets now active.
+
+    Call it once per emulator, before any backfill ticket is active: the emulator tries
+    active backfill tickets first in each matching pass, so a group queued then may be
+    split, some players backfilled into older sessions and the rest (fewer than a match
+    needs) left SEARCHING. Later sessions come from `sessions_came`."""
     client = gamelift(endpoint_url)
     before = client.describe_game_sessions(FleetId=FLEET_ID)["GameSessions"]
     first = len(before)
@@ -281,6 +290,29 @@ def seed_sessions(endpoint_url: str, count: int) -> list[str]:
         say(f"a late player joined through automatic backfill: {_occupancy(client, arn)}")
     tickets = [_auto_ticket(client, arn) for arn in arns]
     say(f"{len(arns)} game sessions not full: automatic backfill tickets {', '.join(tickets)}")
+    return tickets
+
+
+def sessions_came(endpoint_url: str, count: int) -> list[str]:
+    """``count`` more non-full game sessions of the configuration on the fleet, placed
+    through the emulator's control API (as a match's placement leaves them); GameLift starts
+    an automatic backfill ticket for each. Returns those tickets.
+
+    Not by queueing players, as `seed_sessions` does: with backfill tickets active that
+    races them (see there), and failed about one run in seven."""
+    control = EmulatorControl(endpoint_url)
+    tickets = [
+        str(
+            control.create_game_session(FLEET_ID, CONFIGURATION_NAME, 4 + i % 3, 8, region=REGION)[
+                "auto_backfill_ticket_id"
+            ]
+        )
+        for i in range(count)
+    ]
+    say(
+        f"players came: {count} more game sessions on {FLEET_ID}, automatic backfill "
+        f"tickets {', '.join(tickets)}: tickets the program never saw"
+    )
     return tickets
 
 
@@ -385,66 +417,81 @@ def offline_teardown(endpoint_url: str, timeout: int = DRAIN_TIMEOUT_SECONDS) ->
 # ---------------------------------------------------------------- Pulumi
 
 
-def demo_env() -> dict[str, str]:
-    """Environment of every child: the emulator's credentials and the project's state."""
-    return isolated_environ(
+def demo_env(cli: Path | None = None) -> dict[str, str]:
+    """Environment of every child: the emulator's credentials, the project's state, the
+    demo's own Pulumi home with plugin downloads off, and the CLI's folder first on PATH
+    (the engine finds its language hosts and the dynamic provider's plugin there)."""
+    env = isolated_environ(
         AWS_REGION=REGION,
         PULUMI_BACKEND_URL=STATE_DIR.as_uri(),
         PULUMI_CONFIG_PASSPHRASE=PASSPHRASE,
+        PULUMI_HOME=str(PULUMI_HOME),
         PULUMI_SKIP_UPDATE_CHECK="true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true",
+        PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK="true",
     )
+    if cli is not None:
+        env["PATH"] = f"{cli.parent}{os.pathsep}{env.get('PATH', '')}"
+    return env
 
 
 def find_pulumi() -> Path | None:
-    """The project-local CLI, else one on PATH."""
-    local = CLI_DIR / "bin" / "pulumi"
-    if local.exists():
-        return local
+    """The CLI on PATH, else the one `make setup` built; None when neither exists."""
     on_path = shutil.which("pulumi")
-    return Path(on_path) if on_path is not None else None
+    if on_path is not None:
+        return Path(on_path)
+    return BUILT_CLI if BUILT_CLI.exists() else None
 
 
-def install_pulumi() -> str | None:
-    """Download the pinned CLI into CLI_DIR with the official installer; None on success,
-    else why not."""
-    if shutil.which("curl") is None:
-        return "none on PATH, and no curl to download it"
-    STATE_DIR.mkdir(exist_ok=True)
-    installer = STATE_DIR / "get-pulumi.sh"
-    say(f"installing the Pulumi CLI {PULUMI_VERSION} into {CLI_DIR.relative_to(ROOT)}/")
-    steps = [
-        ["curl", "-fsL", "--connect-timeout", "10", "-o", str(installer), PULUMI_INSTALLER],
-        ["sh", str(installer), "--version", PULUMI_VERSION, "--install-root", str(CLI_DIR),
-         "--no-edit-path"],
-    ]  # fmt: skip
-    for step in steps:
-        if subprocess.run(step, check=False, stdout=sys.stderr).returncode != 0:
-            return f"none on PATH, and installing it from {PULUMI_INSTALLER} failed"
-    if not (CLI_DIR / "bin" / "pulumi").exists():
-        return f"the installer did not put it in {CLI_DIR / 'bin'}"
-    return None
+def has_python_host(cli: Path) -> bool:
+    """Whether the engine of ``cli`` can run a Python program itself: a
+    ``pulumi-language-python`` beside it or on PATH."""
+    return shutil.which("pulumi-language-python", path=demo_env(cli)["PATH"]) is not None
 
 
 def run_pulumi(cli: Path, *args: str) -> None:
     """One `pulumi` command on the local stack, in the project, or DemoError."""
     say(f"$ pulumi {' '.join(args)}")
-    env = demo_env()
-    env["PATH"] = f"{cli.parent}{os.pathsep}{env.get('PATH', '')}"  # its language plugins
     status = subprocess.run(
-        [str(cli), *args, "--stack", STACK, "--non-interactive"], cwd=ROOT, env=env, check=False
+        [str(cli), *args, "--stack", STACK, "--non-interactive"],
+        cwd=ROOT,
+        env=demo_env(cli),
+        check=False,
     ).returncode
     if status != 0:
         raise DemoError(f"`pulumi {args[0]}` failed with exit status {status}")
+
+
+def automation_up(cli: Path) -> None:
+    """`pulumi up` of the local stack through the Automation API, with ``cli``."""
+    inline = INLINE_PROGRAM.relative_to(ROOT)
+    say(f"$ python -P {inline} up --stack {STACK}")
+    status = subprocess.run(
+        [sys.executable, "-P", str(INLINE_PROGRAM), "up", "--stack", STACK],
+        cwd=ROOT,
+        # Under the Automation API the engine passes no `virtualenv` option to the dynamic
+        # provider's plugin: this variable is how it passes it otherwise.
+        env={**demo_env(cli), "PULUMI_RUNTIME_VIRTUALENV": sys.prefix},
+        check=False,
+    ).returncode
+    if status != 0:
+        raise DemoError(f"`pulumi up` (Automation API) failed with exit status {status}")
 
 
 def pulumi_up(cli: Path, endpoint_url: str) -> None:
     """`pulumi up` of the local stack, then more sessions as if players came meanwhile."""
     STATE_DIR.mkdir(exist_ok=True)
     run_pulumi(cli, "stack", "select", "--create")
-    run_pulumi(cli, "up", "--yes")
+    if has_python_host(cli):
+        run_pulumi(cli, "up", "--yes")
+    else:
+        say(
+            f"{cli} has no pulumi-language-python (the CLI `make setup` builds cannot have "
+            "it): `pulumi up` runs through the Automation API, same CLI, engine and state"
+        )
+        automation_up(cli)
     run_pulumi(cli, "stack", "output")
-    seed_sessions(endpoint_url, SESSIONS_LATER)
-    say("players came: more sessions, more automatic tickets the program never saw")
+    sessions_came(endpoint_url, SESSIONS_LATER)
 
 
 def pulumi_destroy(cli: Path, endpoint_url: str) -> int:
@@ -458,17 +505,17 @@ def pulumi_destroy(cli: Path, endpoint_url: str) -> int:
 
 
 def pulumi_cli_or_none(offline: bool) -> Path | None:
-    """The CLI to use, installed if need be; None (said in one line) means the offline half."""
+    """The CLI to use; None (said in one line) means the offline half."""
     if offline:
         say("offline mode: the Pulumi CLI is not used; running the offline half instead")
         return None
     cli = find_pulumi()
     if cli is None:
-        reason = install_pulumi()
-        if reason is not None:
-            say(f"the Pulumi CLI is not available ({reason}): running the offline half instead")
-            return None
-        cli = find_pulumi()
+        built = BUILT_CLI.relative_to(ROOT)
+        say(
+            f"the Pulumi CLI is not available (none on PATH, and no {built}: `make setup` "
+            "builds it where go is installed): running the offline half instead"
+        )
     return cli
 
 
@@ -552,7 +599,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--offline",
         action="store_true",
         default=os.environ.get(OFFLINE_ENV, "") not in ("", "0"),
-        help=f"never use or download the Pulumi CLI (also {OFFLINE_ENV}=1)",
+        help=f"never use the Pulumi CLI (also {OFFLINE_ENV}=1)",
     )
     parser.add_argument(
         "--port",
