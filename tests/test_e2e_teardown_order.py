@@ -4,17 +4,30 @@ The test program (tests/fixtures/teardown_program) holds the matchmaking configu
 a small dynamic resource whose delete calls DeleteMatchmakingConfiguration, with a
 BackfillGuard and BackfillTickets that depend on it. The emulator's ordered call log
 (``GET /_emulator/call-log``) is the evidence of what the engine did, and in which order.
+
+Ctrl-C (SIGINT to `pulumi destroy`) with the dynamic provider, as observed with the pinned
+CLI (v3.276.0): the engine prints "^C received; cancelling", sends Cancel to the dynamic
+provider plugin (which answers at once and stops nothing: the SDK's plugin has no cancel
+of its own), starts no further step, and waits for the Delete in flight to return. Until it
+does, the state keeps the resource with a pending "deleting" operation. The run then ends
+with exit status 0 and the usual "The resources in the stack have been deleted" line,
+although the resources it never reached are still in the stack: after a Ctrl-C, the state,
+not the exit status, says what is left.
 """
 
 from __future__ import annotations
 
 import shutil
+import signal
+import subprocess
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from guard_helpers import wait_for
 
 from gamelift_emulator import Emulator, EmulatorControl
 from testkit.pulumi_cli import REPOSITORY, PulumiSandbox
@@ -189,3 +202,85 @@ def test_without_a_guard_destroy_fails_on_the_configuration_with_gamelifts_refus
         control.set_ticket_status(ticket_id, "CANCELLED")
     stack.destroy()
     assert stack.resources() == {}
+
+
+class Output:
+    """The merged stdout/stderr of a background CLI command, read as it comes."""
+
+    def __init__(self, process: subprocess.Popen[str]) -> None:
+        self._lines: list[str] = []
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._read, args=(process,), daemon=True)
+        self._thread.start()
+
+    def _read(self, process: subprocess.Popen[str]) -> None:
+        assert process.stdout is not None
+        for line in process.stdout:
+            with self._lock:
+                self._lines.append(line)
+
+    def text(self) -> str:
+        with self._lock:
+            return "".join(self._lines)
+
+    def close(self) -> str:
+        """Everything, once the command has exited."""
+        self._thread.join(timeout=30)
+        return self.text()
+
+
+def refused_stop(control: EmulatorControl, ticket_id: str) -> bool:
+    """GameLift has answered a StopMatchmaking of ``ticket_id`` with a refusal (PLACING)."""
+    return any(
+        entry["operation"] == "StopMatchmaking"
+        and entry.get("TicketId") == ticket_id
+        and entry["error"] == "InvalidRequestException"
+        for entry in control.call_log()
+    )
+
+
+def test_ctrl_c_during_destroy_reports_nothing_deleted_that_still_runs(
+    stack: TeardownStack, control: EmulatorControl
+) -> None:
+    """Ctrl-C while the guard waits on a ticket in PLACING: the guard stays in the state until
+    its tickets really ended, nothing after it is deleted, and the next destroy finishes."""
+    stack.config("stopTimeoutSeconds", "600")  # the guard outwaits the test: it settles it
+    stack.up()
+    (session,) = stack.sessions_with_automatic_backfill(1)
+    placing = session["auto_backfill_ticket_id"]
+    control.set_ticket_status(placing, "PLACING")  # cannot be stopped, only waited out
+
+    destroy = stack.pulumi.popen("destroy", "--yes", "--stack", STACK, cwd=stack.project)
+    output = Output(destroy)
+    try:
+        wait_for(lambda: refused_stop(control, placing), "the guard to meet the PLACING ticket")
+        destroy.send_signal(signal.SIGINT)
+        wait_for(lambda: "^C received; cancelling" in output.text(), "the engine to cancel")
+
+        assert destroy.poll() is None  # the guard's Delete is still in flight
+        assert "backfill-guard deleted" not in output.text()
+        deployment = stack.pulumi.export(STACK, stack.project)["deployment"]
+        assert "backfill-guard" in stack.resources()
+        assert [op["type"] for op in deployment.get("pending_operations") or []] == ["deleting"]
+
+        control.set_ticket_status(placing, "COMPLETED")  # the placement ends
+        destroy.wait(timeout=300)
+    finally:
+        if destroy.poll() is None:
+            destroy.kill()
+            destroy.wait()
+    text = output.close()
+
+    assert "backfill-guard deleted" in text, text  # its tickets did end: a true report
+    assert set(stack.resources()) == {"matchmaking-configuration"}, text
+    assert calls_of(control.call_log(), "DeleteMatchmakingConfiguration") == []
+    assert stack.active_ticket_ids() == set()
+    assert stack.pulumi.export(STACK, stack.project)["deployment"].get("pending_operations") in (
+        None,
+        [],
+    )
+
+    stack.destroy()
+    assert stack.resources() == {}
+    (delete,) = calls_of(control.call_log(), "DeleteMatchmakingConfiguration")
+    assert delete["status"] == 200
