@@ -4,10 +4,7 @@ fixtures; its end-to-end run through the Pulumi CLI is skipped where `pulumi` is
 from __future__ import annotations
 
 import json
-import os
 import runpy
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -134,61 +131,4 @@ def test_the_pack_module_wires_each_rule_as_a_mandatory_stack_policy(
     assert reported[0][1] == load("unguarded_configuration").of_kind("configuration")[0].urn
 
 
-# -- end to end through the Pulumi CLI --------------------------------------------------
-
-UNGUARDED_PROGRAM = """
-import json
-import pulumi_aws as aws
-
-aws.cloudcontrol.Resource(
-    "matchmaking-configuration",
-    type_name="AWS::GameLift::MatchmakingConfiguration",
-    desired_state=json.dumps({"Name": "cfg", "BackfillMode": "AUTOMATIC"}),
-)
-"""
-
-
-@pytest.mark.e2e
-@pytest.mark.skipif(shutil.which("pulumi") is None, reason="the Pulumi CLI is not on PATH")
-def test_pulumi_preview_with_the_pack_fails_on_an_unguarded_configuration(tmp_path: Path) -> None:
-    """`pulumi preview --policy-pack policy` of a program with an unguarded automatic
-    configuration is refused, naming the rule. (Needs the network once, for pulumi-aws.)"""
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "Pulumi.yaml").write_text(
-        "name: unguarded\nruntime:\n  name: python\n  options:\n    virtualenv: .venv\n"
-    )
-    (project / "__main__.py").write_text(UNGUARDED_PROGRAM)
-    (project / ".venv").symlink_to(ROOT / ".venv", target_is_directory=True)
-    state = tmp_path / "state"
-    state.mkdir()
-    env = {
-        **os.environ,
-        "PULUMI_BACKEND_URL": state.as_uri(),
-        "PULUMI_CONFIG_PASSPHRASE": "doctor-e2e",
-        "PULUMI_SKIP_UPDATE_CHECK": "true",
-        "AWS_ACCESS_KEY_ID": "test",
-        "AWS_SECRET_ACCESS_KEY": "test",
-    }
-
-    def pulumi(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            ["pulumi", *args],
-            cwd=project,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-
-    assert pulumi("stack", "init", "dev").returncode == 0
-    for key, value in {
-        "aws:region": "us-east-1",
-        "aws:skipCredentialsValidation": "true",
-        "aws:skipRequestingAccountId": "true",
-    }.items():
-        assert pulumi("config", "set", key, value).returncode == 0
-    preview = pulumi("preview", "--policy-pack", str(PACK), "--non-interactive")
-    assert preview.returncode != 0, preview.stdout
-    assert "unguarded-configuration" in preview.stdout + preview.stderr
+# The pack under the real Pulumi engine (`pulumi preview --policy-pack`): test_e2e_policy.py.

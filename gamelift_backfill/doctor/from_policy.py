@@ -87,7 +87,8 @@ def violations(rule: Rule, policy_resources: Iterable[Any]) -> list[tuple[str, s
     """What a stack policy reports for one rule: (message, URN, finding) per finding."""
     found = []
     for finding in rule(stack(policy_resources)):
-        message = f"{finding.title}. At destroy: {finding.at_destroy}. Fix: {finding.fix}"
+        at_destroy = finding.at_destroy.rstrip(".")
+        message = f"{finding.title}. At destroy: {at_destroy}. Fix: {finding.fix}"
         found.append((message, finding.urns[0], finding))
     return found
 
