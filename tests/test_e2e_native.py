@@ -391,3 +391,31 @@ def test_python_program_over_the_generated_sdk_drains_the_fleet(
 
     assert "2 stopped" in destroyed.stdout
     assert all(status_of(control, t) not in ACTIVE for t in tickets)
+
+
+def test_a_secret_input_stays_secret_in_the_state(
+    tmp_path: Path,
+    pulumi: PulumiSandbox,
+    emulator: Emulator,
+    control: EmulatorControl,
+    fleet: str,
+) -> None:
+    """An input the program marks secret is stored secret, as input and as output (the
+    engine leaves that to a plugin that accepts secrets), and the guard still drains."""
+    guard = (
+        "  guard:\n    type: gamelift-backfill:index:BackfillGuard\n    properties:\n"
+        f"      fleetIds: [{fleet}]\n"
+        f"      configurationName:\n        fn::secret: {CONFIGURATION}\n"
+    )
+    project = yaml_project(tmp_path / "secrets", guard)
+    init_stack(pulumi, project, emulator)
+
+    pulumi.run("up", "--yes", "--stack", STACK, cwd=project)
+
+    urn = f"urn:pulumi:{STACK}::native-secrets::gamelift-backfill:index:BackfillGuard::guard"
+    state = resources_in_state(pulumi, project)[urn]
+    assert "ciphertext" in state["inputs"]["configurationName"]
+    assert "ciphertext" in state["outputs"]["configurationName"]
+    [ticket_id] = players_come(control, fleet, 1)
+    pulumi.run("destroy", "--yes", "--stack", STACK, cwd=project)
+    assert status_of(control, ticket_id) == "CANCELLED"

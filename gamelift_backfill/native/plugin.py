@@ -164,7 +164,9 @@ class BackfillProvider(provider_pb2_grpc.ResourceProviderServicer):
             olds, news = wire.from_struct(request.olds), wire.from_struct(request.news)
             checked = await self._run(request.urn, lambda: resource.check(request.urn, olds, news))
             return provider_pb2.CheckResponse(
-                inputs=wire.to_struct(checked.inputs, resource.secret_outputs),
+                inputs=wire.to_struct(
+                    checked.inputs, {*resource.secret_outputs, *wire.secret_keys(request.news)}
+                ),
                 failures=[
                     provider_pb2.CheckFailure(property=wire.camel_path(f), reason=wire.phrase(r))
                     for f, r in checked.failures
@@ -193,9 +195,8 @@ class BackfillProvider(provider_pb2_grpc.ResourceProviderServicer):
             resource = self._type(request.urn, request.type)
             props = wire.from_struct(request.properties)
             id_, outs = await self._run(request.urn, lambda: resource.create(request.urn, props))
-            return provider_pb2.CreateResponse(
-                id=id_, properties=wire.to_struct(outs, resource.secret_outputs)
-            )
+            secret = {*resource.secret_outputs, *wire.secret_keys(request.properties)}
+            return provider_pb2.CreateResponse(id=id_, properties=wire.to_struct(outs, secret))
 
         return await self._guarded(context, call)
 
@@ -204,11 +205,13 @@ class BackfillProvider(provider_pb2_grpc.ResourceProviderServicer):
             resource = self._type(request.urn, request.type)
             props, inputs = wire.from_struct(request.properties), wire.from_struct(request.inputs)
             read = await self._run(request.urn, lambda: resource.read(request.id, props, inputs))
+            secret = {*resource.secret_outputs, *wire.secret_keys(request.properties)}
             response = provider_pb2.ReadResponse(
-                id=read.id, properties=wire.to_struct(read.outs, resource.secret_outputs)
+                id=read.id, properties=wire.to_struct(read.outs, secret)
             )
             if read.inputs is not None:
-                response.inputs.CopyFrom(wire.to_struct(read.inputs, resource.secret_outputs))
+                secret_inputs = {*resource.secret_outputs, *wire.secret_keys(request.inputs)}
+                response.inputs.CopyFrom(wire.to_struct(read.inputs, secret_inputs))
             return response
 
         return await self._guarded(context, call)
@@ -218,9 +221,8 @@ class BackfillProvider(provider_pb2_grpc.ResourceProviderServicer):
             resource = self._type(request.urn, request.type)
             olds, news = wire.from_struct(request.olds), wire.from_struct(request.news)
             outs = await self._run(request.urn, lambda: resource.update(request.id, olds, news))
-            return provider_pb2.UpdateResponse(
-                properties=wire.to_struct(outs, resource.secret_outputs)
-            )
+            secret = {*resource.secret_outputs, *wire.secret_keys(request.news)}
+            return provider_pb2.UpdateResponse(properties=wire.to_struct(outs, secret))
 
         return await self._guarded(context, call)
 

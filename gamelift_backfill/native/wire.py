@@ -53,6 +53,25 @@ def unwrap(value: Any) -> Any:
     return value
 
 
+def is_secret(value: Any) -> bool:
+    """Whether ``value`` holds a secret at any depth."""
+    if isinstance(value, Mapping):
+        return value.get(SIG_KEY) == SECRET_SIG or any(is_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(is_secret(v) for v in value)
+    return False
+
+
+def secret_keys(struct: struct_pb2.Struct | None) -> set[str]:
+    """The snake_case keys of ``struct`` whose values hold a secret. The engine does not
+    re-mark outputs secret for a plugin that accepts secrets (it does so only for plugins
+    that do not): the plugin must send them back secret itself."""
+    if struct is None:
+        return set()
+    bag = json_format.MessageToDict(struct)
+    return {snake(key) for key, value in bag.items() if is_secret(value)}
+
+
 def from_struct(struct: struct_pb2.Struct | None) -> dict[str, Any]:
     """A property bag as snake_case keys and plain values (secrets unwrapped)."""
     if struct is None:
