@@ -24,6 +24,7 @@ when every ticket ended and the configuration was deleted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import select
@@ -32,7 +33,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -432,6 +433,10 @@ def demo_env(cli: Path | None = None) -> dict[str, str]:
     )
     if cli is not None:
         env["PATH"] = f"{cli.parent}{os.pathsep}{env.get('PATH', '')}"
+    # gRPC's C core sends even loopback calls (the engine <-> SDK, plugins) through an
+    # https_proxy unless no_proxy names the host: keep them local behind a proxy.
+    for name in ("no_proxy", "NO_PROXY"):
+        env[name] = ",".join(filter(None, (env.get(name), "127.0.0.1", "localhost")))
     return env
 
 
@@ -447,6 +452,20 @@ def has_python_host(cli: Path) -> bool:
     """Whether the engine of ``cli`` can run a Python program itself: a
     ``pulumi-language-python`` beside it or on PATH."""
     return shutil.which("pulumi-language-python", path=demo_env(cli)["PATH"]) is not None
+
+
+@contextlib.contextmanager
+def keeping_stack_file() -> Iterator[None]:
+    """The committed Pulumi.<stack>.yaml as it was after the block: creating the stack and
+    the Automation API's `up` rewrite it (comments and `secretsprovider` dropped, numbers
+    quoted); the content that matters (salt, config) is the same."""
+    stack_file = ROOT / f"Pulumi.{STACK}.yaml"
+    committed = stack_file.read_bytes()
+    try:
+        yield
+    finally:
+        if stack_file.read_bytes() != committed:
+            stack_file.write_bytes(committed)
 
 
 def run_pulumi(cli: Path, *args: str) -> None:
@@ -481,23 +500,26 @@ def automation_up(cli: Path) -> None:
 def pulumi_up(cli: Path, endpoint_url: str) -> None:
     """`pulumi up` of the local stack, then more sessions as if players came meanwhile."""
     STATE_DIR.mkdir(exist_ok=True)
-    run_pulumi(cli, "stack", "select", "--create")
-    if has_python_host(cli):
-        run_pulumi(cli, "up", "--yes")
-    else:
-        say(
-            f"{cli} has no pulumi-language-python (the CLI `make setup` builds cannot have "
-            "it): `pulumi up` runs through the Automation API, same CLI, engine and state"
-        )
-        automation_up(cli)
-    run_pulumi(cli, "stack", "output")
+    with keeping_stack_file():
+        run_pulumi(cli, "stack", "select", "--create")
+        if has_python_host(cli):
+            run_pulumi(cli, "up", "--yes")
+        else:
+            say(
+                f"{cli} has no pulumi-language-python (the CLI `make setup` builds cannot "
+                "have it): `pulumi up` runs through the Automation API, same CLI, engine and "
+                "state"
+            )
+            automation_up(cli)
+        run_pulumi(cli, "stack", "output")
     sessions_came(endpoint_url, SESSIONS_LATER)
 
 
 def pulumi_destroy(cli: Path, endpoint_url: str) -> int:
     """`pulumi destroy`: the guard drains every ticket, known to the stack or not."""
     show_blocked_delete(endpoint_url)
-    run_pulumi(cli, "destroy", "--yes")
+    with keeping_stack_file():
+        run_pulumi(cli, "destroy", "--yes")
     return check_teardown(endpoint_url)
 
 

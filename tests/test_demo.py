@@ -1,15 +1,19 @@
-"""The local demo's offline half (scripts/demo.py) against real emulators, loopback only.
+"""The local demo (scripts/demo.py) against real emulators, loopback only.
 
-Every run passes `--offline` and GAMELIFT_DEMO_OFFLINE=1, so the demo never uses or
-downloads the Pulumi CLI, and a state directory of its own, so it never touches the
-project's `.pulumi-state/`.
+The offline half's runs pass `--offline` and GAMELIFT_DEMO_OFFLINE=1, so the demo never
+uses the Pulumi CLI; the online half runs with the real CLI of the `pulumi_cli` fixture
+(the one `make setup` built, first on PATH) on the local stack's port 47651. Every run has
+a state directory of its own, so it never touches the project's `.pulumi-state/`, and a
+proxy that refuses connections, so nothing can be downloaded.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import subprocess
@@ -27,14 +31,17 @@ from scripts import demo
 
 ROOT = Path(__file__).resolve().parent.parent
 DEMO = ROOT / "scripts" / "demo.py"
+DEMO_PORT_LOCK = Path("/tmp/gamelift-backfill-demo-47651.lock")
+"""Held by an online run of the demo here: two test runs on one machine wait for the port."""
+ONLINE_TIMEOUT_SECONDS = 600
 
 RunDemo = Callable[..., subprocess.CompletedProcess[str]]
 
 
 @pytest.fixture
 def run_demo(tmp_path: Path) -> Iterator[RunDemo]:
-    """Run `scripts/demo.py ARGS --offline` as `make` would (`offline=False` with a `path`
-    lacking curl and pulumi, for the CLI-cannot-be-had case); any emulator left is stopped."""
+    """Run `scripts/demo.py ARGS --offline` as `make` would (`offline=False` with a `path`:
+    the online half with the CLI found there, or none); any emulator left is stopped."""
     env = {
         **os.environ,
         "GAMELIFT_DEMO_OFFLINE": "1",
@@ -56,7 +63,7 @@ def run_demo(tmp_path: Path) -> Iterator[RunDemo]:
             env=run_env,
             capture_output=True,
             text=True,
-            timeout=180,
+            timeout=180 if offline else ONLINE_TIMEOUT_SECONDS,
             check=False,
         )
 
@@ -101,10 +108,10 @@ def test_offline_demo_drains_every_ticket_and_deletes_the_configuration(run_demo
 @pytest.mark.skipif(
     (ROOT / ".pulumi-cli" / "bin" / "pulumi").exists(), reason="a project-local Pulumi CLI exists"
 )
-def test_demo_without_a_cli_to_be_had_says_so_once_and_runs_the_offline_half(
+def test_demo_without_a_cli_says_so_once_and_runs_the_offline_half(
     run_demo: RunDemo, tmp_path: Path
 ) -> None:
-    """With no pulumi and no curl on PATH the demo says so in one line, runs the offline
+    """With no pulumi on PATH and none built the demo says so in one line, runs the offline
     half under that label, and exits 0 on success."""
     empty = tmp_path / "bin"
     empty.mkdir()
@@ -114,8 +121,8 @@ def test_demo_without_a_cli_to_be_had_says_so_once_and_runs_the_offline_half(
     assert result.returncode == 0, output + result.stderr
     assert output.count("the Pulumi CLI is not available") == 1
     assert output.splitlines()[0] == (
-        "[demo] the Pulumi CLI is not available (none on PATH, and no curl to download it): "
-        "running the offline half instead"
+        "[demo] the Pulumi CLI is not available (none on PATH, and no .pulumi-cli/bin/pulumi: "
+        "`make setup` builds it where go is installed): running the offline half instead"
     )
     assert "OFFLINE HALF: no `pulumi up` ran" in output
     assert "$ pulumi" not in output
@@ -198,12 +205,51 @@ def test_local_stack_config_is_what_the_demo_seeds() -> None:
     assert config.manage_infrastructure is False
 
 
-def test_demo_installs_the_cli_matching_the_pinned_sdk() -> None:
-    """The Pulumi CLI version the demo downloads is the pinned SDK's."""
-    pins = dict(
-        line.split("==", 1)
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
-        if "==" in line and not line.startswith("#")
-    )
+def test_demo_never_downloads_the_cli() -> None:
+    """The demo has no way to fetch a Pulumi CLI: no installer URL, no curl, no pip."""
+    source = DEMO.read_text()
 
-    assert pins["pulumi"].strip() == demo.PULUMI_VERSION
+    for fragment in ("get.pulumi.com", "curl", "pip install", "https://"):
+        assert fragment not in source
+
+
+@pytest.fixture
+def demo_port() -> Iterator[None]:
+    """The local stack's port, held against this machine's other test runs meanwhile."""
+    with DEMO_PORT_LOCK.open("a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def test_online_demo_runs_up_and_destroy_with_the_built_cli(
+    run_demo: RunDemo, pulumi_cli: Path, demo_port: None, tmp_path: Path
+) -> None:
+    """`make demo` with the real CLI and no pulumi-language-python: it says once that `up`
+    runs through the Automation API, runs plain `pulumi destroy`, ends every ticket the
+    program never saw, deletes the configuration, downloads nothing, exits 0."""
+    if shutil.which("pulumi-language-python", path=str(pulumi_cli.parent)):
+        pytest.fail(f"{pulumi_cli.parent} has pulumi-language-python: not the built CLI")
+    path = f"{pulumi_cli.parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    stack_file = ROOT / f"Pulumi.{demo.STACK}.yaml"
+    committed = stack_file.read_bytes()
+
+    result = run_demo("demo", offline=False, path=path)
+    output = result.stdout
+
+    assert result.returncode == 0, output + result.stderr
+    assert "OFFLINE" not in output
+    assert output.count("has no pulumi-language-python") == 1
+    assert "[demo] $ python -P testkit/inline_program.py up --stack local" in output
+    assert "[demo] $ pulumi destroy --yes" in output
+    assert "players came: 3 more game sessions" in output
+    assert "cannot be deleted while it has active matchmaking tickets" in output
+    assert re.search(r"drained: 7 active backfill ticket\(s\) found, 7 stopped", output), output
+    assert re.search(r"\[demo\] all \d+ tickets ended \(8 backfill", output), output
+    assert f"DeleteMatchmakingConfiguration {demo.CONFIGURATION_NAME}: deleted" in output
+    assert refuses_connections(emulator_url(output))
+    plugins = tmp_path / "state" / "pulumi-home" / "plugins"
+    assert not plugins.exists() or not any(plugins.iterdir()), "a plugin was installed"
+    assert stack_file.read_bytes() == committed, "the committed stack file was rewritten"
