@@ -20,6 +20,16 @@ by hand, as a user's program or an interrupted run would leave it (see MUTATIONS
 - provider_module_missing: the guard's provider pickled from a module that is gone
   (`backfill_providers_old.backfill_guard`, a module renamed since).
 - encrypted: clean, exported without --show-secrets (secrets as `ciphertext`).
+
+Written as the real engine (CLI 3.276) writes an export, compared with real stacks'
+exports in tests/test_e2e_doctor.py: numbers that are whole are integers (60, not 60.0),
+`__provider`'s `plaintext` is the JSON of the base64 string, empty `inputs`/`outputs` are
+left out (Go's omitempty), a read resource's inputs are the properties given to `get()`
+(the engine's ReadStep; read from its source, as no pulumi-aws plugin runs here), the
+dynamic provider's default provider holds the stack config
+(namespaced keys, string values) as its inputs and outputs, and the deployment has a
+`metadata` object. Not reproduced: `sourcePosition`/`stackTrace` (paths of the machine
+that ran the program; the doctor does not read them).
 """
 
 from __future__ import annotations
@@ -104,11 +114,39 @@ def _mocked_runtime() -> Iterator[ProgramRunner]:
 
 
 def _secret(value: Any) -> dict[str, Any]:
+    """A secret as `stack export --show-secrets` writes it: the JSON of the plain value.
+    (The mocks hand `__provider` over already wrapped as a secret: unwrap it first.)"""
+    if isinstance(value, dict) and SECRET_SIG.items() <= value.items() and "value" in value:
+        value = value["value"]
     return {**SECRET_SIG, "plaintext": json.dumps(value)}
 
 
+def _engine_numbers(value: Any) -> Any:
+    """Numbers as the engine's JSON has them: a whole float is written as an integer."""
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, list):
+        return [_engine_numbers(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _engine_numbers(v) for k, v in value.items()}
+    return value
+
+
 def _bag(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: _secret(v) if k in SECRET_KEYS else v for k, v in sorted(values.items())}
+    return {
+        k: _secret(v) if k in SECRET_KEYS else _engine_numbers(v) for k, v in sorted(values.items())
+    }
+
+
+def _stack_config() -> dict[str, str]:
+    """The stack config as the engine hands it to the dynamic provider's default provider
+    (and stores as its inputs and outputs): namespaced keys, every value a string."""
+    return {
+        (key if ":" in key else f"{PROJECT}:{key}"): (
+            value if isinstance(value, str) else json.dumps(value)
+        )
+        for key, value in sorted(MANAGED.items())
+    }
 
 
 def _in_dependency_order(deployment: Deployment) -> list[Registration]:
@@ -147,34 +185,36 @@ def clean_state() -> dict[str, Any]:
         }
     ]
     for urn, provider_id in PROVIDER_IDS.items():
-        resources.append(
-            {
-                "urn": urn,
-                "custom": True,
-                "id": provider_id,
-                "type": "pulumi:providers:" + urn.split("pulumi:providers:")[1].split("::")[0],
-                "inputs": {},
-                "outputs": {},
-                "created": TIME,
-                "modified": TIME,
-            }
-        )
+        provider: dict[str, Any] = {
+            "urn": urn,
+            "custom": True,
+            "id": provider_id,
+            "type": "pulumi:providers:" + urn.split("pulumi:providers:")[1].split("::")[0],
+        }
+        if urn == PYTHON_PROVIDER:
+            provider["inputs"] = provider["outputs"] = _stack_config()
+        resources.append({**provider, "created": TIME, "modified": TIME})
     for registration in _in_dependency_order(deployment):
         resource_id, outputs = answers[registration.urn]
         dynamic = registration.type.startswith("pulumi-python")
-        provider = PYTHON_PROVIDER if dynamic else AWS_PROVIDER
+        provider_urn = PYTHON_PROVIDER if dynamic else AWS_PROVIDER
         entry: dict[str, Any] = {
             "urn": registration.urn,
             "custom": True,
             "id": resource_id,
             "type": registration.type,
-            "inputs": {} if registration.read else _bag(registration.inputs),
-            "outputs": _bag(outputs),
-            "parent": stack_urn,
-            "provider": f"{provider}::{PROVIDER_IDS[provider]}",
-            "created": TIME,
-            "modified": TIME,
         }
+        if registration.inputs:  # a read's are the properties given to get(); empty: omitted
+            entry["inputs"] = _bag(registration.inputs)
+        entry.update(
+            {
+                "outputs": _bag(outputs),
+                "parent": stack_urn,
+                "provider": f"{provider_urn}::{PROVIDER_IDS[provider_urn]}",
+                "created": TIME,
+                "modified": TIME,
+            }
+        )
         if registration.read:
             entry["external"] = True
         if registration.dependencies:
@@ -188,9 +228,10 @@ def clean_state() -> dict[str, Any]:
     return {
         "version": 3,
         "deployment": {
-            "manifest": {"time": TIME, "magic": "fixture", "version": "v3.272.0"},
+            "manifest": {"time": TIME, "magic": "fixture", "version": "v3.276.0"},
             "secrets_providers": {"type": "passphrase", "state": {"salt": "v1:fixture"}},
             "resources": resources,
+            "metadata": {},
         },
     }
 
@@ -239,8 +280,8 @@ def pending_operations(state: dict[str, Any]) -> None:
     ticket = copy.deepcopy(_one(state, ":BackfillTicket", "ticket-auto-ticket-7"))
     ticket["urn"] = ticket["urn"].replace("ticket-auto-ticket-7", "ticket-auto-ticket-8")
     ticket["inputs"]["ticket_id"] = "auto-ticket-8"
-    ticket.pop("id")
-    ticket["outputs"] = {}
+    ticket.pop("id")  # a pending create has no ID and no outputs yet (omitted, not empty)
+    ticket.pop("outputs")
     state["deployment"]["pending_operations"] = [{"resource": ticket, "type": "creating"}]
     old_guard = copy.deepcopy(_one(state, ":BackfillGuard"))
     old_guard["id"] = "guard-id-replaced"

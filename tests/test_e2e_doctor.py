@@ -9,6 +9,7 @@ operation, which the doctor explains, and the next destroy finishes.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -33,12 +34,16 @@ from e2e_doctor_helpers import (
     seed_infrastructure,
 )
 
+from gamelift_backfill.doctor.state import SECRET_SIG_KEY
 from gamelift_emulator import Emulator, EmulatorControl
-from testkit.pulumi_cli import PulumiSandbox
+from testkit.pulumi_cli import REPOSITORY, PulumiSandbox
 
 pytestmark = pytest.mark.e2e
 
 FINAL_STATUSES = {"CANCELLED", "COMPLETED", "FAILED", "TIMED_OUT"}
+MOCK_FIXTURES = REPOSITORY / "tests" / "fixtures" / "state" / "doctor"
+MACHINE_KEYS = {"sourcePosition", "stackTrace"}  # where the program ran: not in fixtures
+PYTHON_PROVIDER_TYPE = "pulumi:providers:pulumi-python"
 EVENT_TIMEOUT_SECONDS = 120.0
 
 
@@ -84,6 +89,48 @@ def test_the_doctor_finds_nothing_to_fix_in_a_clean_stack(
     assert run.code == 0, run.envelope
     assert run.findings == []
     assert run.envelope["data"]["notes"] == []
+
+
+def whole_floats(value: Any) -> list[float]:
+    """Every float in ``value`` that is a whole number (the engine writes those as ints)."""
+    if isinstance(value, float):
+        return [value] if value.is_integer() else []
+    if isinstance(value, dict):
+        return [f for v in value.values() for f in whole_floats(v)]
+    if isinstance(value, list):
+        return [f for v in value for f in whole_floats(v)]
+    return []
+
+
+def test_the_mock_made_fixtures_have_the_shape_of_a_real_export(
+    pulumi: PulumiSandbox, tmp_path: Path, emulator: Emulator, infrastructure: Infrastructure
+) -> None:
+    """The doctor's committed fixtures (made under mocks) write a state as the engine does:
+    the same fields, secrets, numbers and default provider as a real export."""
+    project = stack_up(pulumi, tmp_path, emulator, infrastructure, "package")
+    real = export(pulumi, project, tmp_path / "state.json")
+    fixture = json.loads((MOCK_FIXTURES / "clean.json").read_text())
+
+    assert real["version"] == fixture["version"] == 3
+    assert set(real["deployment"]) == set(fixture["deployment"])
+    (real_guard,) = resources_of(real, GUARD_TYPE)
+    (fixture_guard,) = resources_of(fixture, GUARD_TYPE)
+    assert set(real_guard) - MACHINE_KEYS == set(fixture_guard)
+    for guard in (real_guard, fixture_guard):
+        for bag in ("inputs", "outputs"):
+            provider = guard[bag]["__provider"]
+            assert set(provider) == {SECRET_SIG_KEY, "plaintext"}
+            assert isinstance(json.loads(provider["plaintext"]), str)  # the base64, no wrapper
+        assert guard["provider"].startswith(f"{guard['urn'].split('::')[0]}::")
+        assert set(guard["propertyDependencies"]) <= set(guard["inputs"])
+    assert whole_floats(real["deployment"]["resources"]) == []
+    assert whole_floats(fixture["deployment"]["resources"]) == []
+    for state in (real, fixture):
+        (provider,) = resources_of(state, PYTHON_PROVIDER_TYPE)
+        assert provider["inputs"] == provider["outputs"]
+        assert provider["inputs"]
+        assert all(":" in key for key in provider["inputs"])
+        assert all(isinstance(value, str) for value in provider["inputs"].values())
 
 
 def test_the_doctor_finds_an_unguarded_configuration_in_a_real_export(
