@@ -260,7 +260,9 @@ def test_custom_timeout_bounds_a_destroy_waiting_on_a_placing_ticket(
     assert ticket_urn(project) not in resources_in_state(pulumi, project)
 
 
+@pytest.mark.parametrize("kind", ["BackfillTicket", "BackfillGuard"])
 def test_ctrl_c_during_destroy_ends_the_wait_naming_the_ticket(
+    kind: str,
     tmp_path: Path,
     pulumi: PulumiSandbox,
     emulator: Emulator,
@@ -271,11 +273,20 @@ def test_ctrl_c_during_destroy_ends_the_wait_naming_the_ticket(
     wait at once with an error naming the ticket, the resource is not reported deleted and
     stays in the stack, and the next destroy finishes."""
     [ticket_id] = players_come(control, fleet, 1)
-    project = yaml_project(tmp_path / "ctrl-c", ticket_program(ticket_id))
+    if kind == "BackfillTicket":
+        resources, waiting_for = ticket_program(ticket_id), f"backfill ticket {ticket_id}"
+    else:
+        resources = (
+            f"  ticket:\n    type: gamelift-backfill:index:{kind}\n    properties:\n"
+            f"      fleetIds: [{fleet}]\n"
+        )
+        waiting_for = "BackfillGuard"
+    project = yaml_project(tmp_path / "ctrl-c", resources)
     init_stack(pulumi, project, emulator)
     pulumi.run("up", "--yes", "--stack", STACK, cwd=project)
     control.set_ticket_status(ticket_id, "PLACING")
     stops = control.calls().get("StopMatchmaking", 0)
+    urn = f"urn:pulumi:{STACK}::native-{project.name}::gamelift-backfill:index:{kind}::ticket"
 
     destroying = pulumi.popen("destroy", "--yes", "--stack", STACK, cwd=project)
     try:
@@ -297,15 +308,19 @@ def test_ctrl_c_during_destroy_ends_the_wait_naming_the_ticket(
 
     assert destroying.returncode != 0
     assert "^C received; cancelling" in output
-    assert f"cancelled while waiting for backfill ticket {ticket_id}" in output
-    assert "ticket deleted" not in output
-    assert ticket_urn(project) in resources_in_state(pulumi, project)
+    errors = [line for line in output.splitlines() if "error: cancelled while waiting" in line]
+    assert errors, output
+    error = errors[-1]
+    assert f"cancelled while waiting for {waiting_for}" in error
+    assert ticket_id in error
+    assert f"{kind} ticket deleted" not in output
+    assert urn in resources_in_state(pulumi, project)
     assert status_of(control, ticket_id) == "PLACING"
 
     control.set_ticket_status(ticket_id, "COMPLETED")
     pulumi.run("destroy", "--yes", "--stack", STACK, cwd=project)
 
-    assert ticket_urn(project) not in resources_in_state(pulumi, project)
+    assert urn not in resources_in_state(pulumi, project)
 
 
 NO_PYTHON_HOST = "no language plugin 'pulumi-language-python' found"
