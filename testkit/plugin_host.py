@@ -49,6 +49,7 @@ the project directory (e.g. ``tests/fixtures``) reach the plugin through ``pytho
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -65,7 +66,7 @@ from typing import Any, Literal, cast
 
 import grpc
 import yaml  # type: ignore[import-untyped]
-from google.protobuf import empty_pb2, struct_pb2
+from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.dynamic import Resource, ResourceProvider
 from pulumi.dynamic.dynamic import serialize_provider
 from pulumi.output import Unknown
@@ -81,6 +82,11 @@ PLUGIN_MAX_CONCURRENT_CALLS = 4
 DEFAULT_PROJECT_DIR = Path(__file__).resolve().parents[1]
 ENGINE_ADDRESS_PLACEHOLDER = "127.0.0.1:0"
 """Passed where the engine passes its own address; the 3.272.0 plugin does not read it."""
+
+PROVIDER_ID = "00000000-0000-4000-8000-000000000000"
+"""The default provider's resource ID in Configure (the engine sends the state's UUID)."""
+RANDOM_SEED = bytes(range(32))
+"""Check's ``randomSeed``: the engine sends 32 random bytes; fixed here, for repeatability."""
 
 _SECRET_SIG = {rpc._special_sig_key: rpc._special_secret_sig}
 
@@ -110,6 +116,14 @@ class PluginError(Exception):
         """The last line of the plugin's traceback: ``ExceptionType: message``."""
         lines = [line for line in self.details.strip().splitlines() if line.strip()]
         return lines[-1].strip() if lines else ""
+
+
+class ConfigCheckError(Exception):
+    """CheckConfig reported failures: the engine stops before configuring the plugin."""
+
+    def __init__(self, failures: list[CheckFailure]) -> None:
+        super().__init__("; ".join(f"{f.property}: {f.reason}" for f in failures))
+        self.failures = failures
 
 
 class PluginStartError(Exception):
@@ -163,6 +177,17 @@ class UpdateResponse:
 class ConfigureInfo:
     accept_secrets: bool
     supports_preview: bool
+
+
+@dataclass(frozen=True)
+class SentCall:
+    """One call this host sent to the plugin, as the engine's ``PULUMI_DEBUG_GRPC`` log
+    shows a call: the method and the request in protobuf's JSON form (camelCase names,
+    fields left at their defaults omitted); ``error`` is the gRPC status name, if any."""
+
+    method: str
+    request: dict[str, Any]
+    error: str | None = None
 
 
 @dataclass(frozen=True)
@@ -355,7 +380,11 @@ class PluginHost:
         command: Sequence[str] | None = None,
         package: str = "pulumi-python",
         engine: EngineStub | None = None,
+        runs_program: bool = True,
     ) -> None:
+        self.runs_program = runs_program
+        """True for up/preview/import (CheckConfig before Configure), False for the
+        engine's refresh and destroy, which do not run the program."""
         self.command = list(command) if command else None
         self.package = package
         self.engine = engine
@@ -371,6 +400,13 @@ class PluginHost:
         self._channel: Any = None
         self._stub: Any = None
         self._port: Future[int] = Future()
+        self._engine_address = ENGINE_ADDRESS_PLACEHOLDER
+        self.sent: list[SentCall] = []
+        """Every call sent to the plugin, in order (compared with the real engine's calls
+        by tests/test_engine_parity.py)."""
+        self._state_inputs: dict[str, dict[str, Any]] = {}
+        """Per URN, the inputs the last create/update stored (the engine's state ``inputs``),
+        sent as ``old_inputs`` unless the caller gives them."""
         self._stdout = bytearray()
         self._stderr = bytearray()
         self._output_lock = threading.Lock()
@@ -402,6 +438,7 @@ class PluginHost:
         engine_address = ENGINE_ADDRESS_PLACEHOLDER
         if self.engine is not None:
             engine_address = self.engine.address or self.engine.start()
+        self._engine_address = engine_address
         argv = [self._python_executable(), "-u", "-m", "pulumi.dynamic"]
         self._process = subprocess.Popen(
             [*(self.command or argv), engine_address],
@@ -436,7 +473,12 @@ class PluginHost:
             self._process.wait()
 
     def close(self) -> None:
-        """Stop the plugin the way the engine does: SIGINT, then SIGKILL after 5 s."""
+        """Stop the plugin the way the engine does at the end of every run: Cancel (sent
+        even when nothing was interrupted), then SIGINT, then SIGKILL after 5 s."""
+        if self._stub is not None and self.returncode is None:
+            # The engine ignores a failed Cancel at shutdown too.
+            with contextlib.suppress(PluginError):
+                self._call("Cancel", empty_pb2.Empty(), timeout=5)
         if self._channel is not None:
             self._channel.close()
         if self._process is not None:
@@ -474,21 +516,31 @@ class PluginHost:
     def configure(self, config: Mapping[str, str | Secret] | None = None) -> ConfigureInfo:
         """Configure the plugin with the whole stack config (namespaced keys, e.g. aws:region).
 
-        The plugin hands it to each provider's ``configure`` when it first unpickles that
-        provider, and caches the provider: configuring again later does not reach providers
-        already in use, as in the engine (which configures once per run).
+        As the engine does whenever the program runs (``runs_program``: up, preview,
+        import; not refresh or destroy), CheckConfig comes first, with the config's secrets
+        stripped; an UNIMPLEMENTED answer (the dynamic plugin's) leaves the config as it is,
+        failures raise `ConfigCheckError`. Configure then gets the checked config as
+        ``args`` (secrets wrapped again) and ``variables`` (``<package>:config:<key>``).
+
+        The dynamic plugin hands it to each provider's ``configure`` when it first unpickles
+        that provider, and caches the provider: configuring again later does not reach
+        providers already in use, as in the engine (which configures once per run).
         """
         if config is not None:
             self.config = dict(config)
+        args: Mapping[str, Any] = self.config
+        if self.runs_program:
+            args = self.check_config(self.config)
         request = provider_pb2.ConfigureRequest(
-            urn=f"urn:pulumi:stack::project::pulumi:providers:{self.package}::default",
+            id=PROVIDER_ID,
+            urn=self.provider_urn,
             name="default",
             type=f"pulumi:providers:{self.package}",
             variables={
-                f"{self.package}:config:{key}": strip_secrets(value)
-                for key, value in self.config.items()
+                f"{self.package}:config:{key}": _config_string(strip_secrets(value))
+                for key, value in args.items()
             },
-            args=_serialize(_wrap_secrets(self.config)),
+            args=_serialize(_wrap_secrets(dict(args))),
             acceptSecrets=True,
             acceptResources=True,
             sends_old_inputs=True,
@@ -501,15 +553,66 @@ class PluginHost:
         self.configure_info = info
         return info
 
+    @property
+    def provider_urn(self) -> str:
+        """The URN of the stack's default provider of this plugin's package."""
+        return make_urn("default", f"pulumi:providers:{self.package}", project=self._project_name)
+
+    def check_config(
+        self, news: Mapping[str, Any], olds: Mapping[str, Any] | None = None
+    ) -> dict[str, Any]:
+        """CheckConfig as the engine sends it: secrets stripped (the plugin has not said yet
+        whether it accepts them); the checked config, with the secrets of ``news`` marked
+        again. UNIMPLEMENTED (the dynamic plugin) leaves ``news`` as it is."""
+        request = provider_pb2.CheckRequest(
+            urn=self.provider_urn,
+            name="default",
+            type=f"pulumi:providers:{self.package}",
+            olds=_serialize(strip_secrets(dict(olds or {}))),
+            news=_serialize(strip_secrets(dict(news))),
+        )
+        try:
+            response = self._call("CheckConfig", request)
+        except PluginError as error:
+            if error.code == grpc.StatusCode.UNIMPLEMENTED:
+                return dict(news)
+            raise
+        failures = [CheckFailure(f.property, f.reason) for f in response.failures]
+        if failures:
+            raise ConfigCheckError(failures)
+        checked = _from_sdk(rpc.deserialize_properties(response.inputs, keep_unknowns=True))
+        return annotate_secrets(checked, news)
+
+    def diff_config(self, olds: Mapping[str, Any], news: Mapping[str, Any]) -> DiffResponse | None:
+        """DiffConfig, which the engine sends when the stack's state already holds this
+        provider and the program runs; None when the plugin does not implement it."""
+        request = provider_pb2.DiffRequest(
+            urn=self.provider_urn,
+            name="default",
+            type=f"pulumi:providers:{self.package}",
+            olds=_serialize(strip_secrets(dict(olds))),
+            news=_serialize(strip_secrets(dict(news))),
+            old_inputs=_serialize(strip_secrets(dict(olds))),
+        )
+        try:
+            response = self._call("DiffConfig", request)
+        except PluginError as error:
+            if error.code == grpc.StatusCode.UNIMPLEMENTED:
+                return None
+            raise
+        return _diff_response(response)
+
     def check(
         self,
         urn: str,
         olds: Mapping[str, Any],
         news: Mapping[str, Any],
         *,
-        random_seed: bytes = b"plugin-host-seed",
+        old_outputs: Mapping[str, Any] | None = None,
+        random_seed: bytes = RANDOM_SEED,
     ) -> CheckResponse:
-        """Check ``news`` (the program's inputs) against ``olds`` (the inputs in state)."""
+        """Check ``news`` (the program's inputs) against ``olds``: as the engine sends them,
+        the inputs in state (``{}`` for a create), and ``old_outputs`` the outputs in state."""
         info = self._ensure_configured()
         request = provider_pb2.CheckRequest(
             urn=urn,
@@ -517,6 +620,7 @@ class PluginHost:
             type=_urn_type(urn),
             olds=self._outgoing(olds, info),
             news=self._outgoing(news, info),
+            old_outputs=self._outgoing(old_outputs or {}, info),
             randomSeed=random_seed,
         )
         response = self._call("Check", request)
@@ -542,21 +646,9 @@ class PluginHost:
             type=_urn_type(urn),
             olds=self._outgoing(olds, info),
             news=self._outgoing(news, info),
-            old_inputs=self._outgoing(olds if old_inputs is None else old_inputs, info),
+            old_inputs=self._outgoing(self._old_inputs(urn, olds, old_inputs), info),
         )
-        response = self._call("Diff", request)
-        changes: dict[int, Literal["none", "some", "unknown"]] = {
-            provider_pb2.DiffResponse.DIFF_NONE: "none",
-            provider_pb2.DiffResponse.DIFF_SOME: "some",
-            provider_pb2.DiffResponse.DIFF_UNKNOWN: "unknown",
-        }
-        return DiffResponse(
-            changes=changes[response.changes],
-            replaces=list(response.replaces),
-            delete_before_replace=response.deleteBeforeReplace,
-            stables=list(response.stables),
-            diffs=list(response.diffs),
-        )
+        return _diff_response(self._call("Diff", request))
 
     def create(
         self, urn: str, props: Mapping[str, Any], *, preview: bool = False, timeout: float = 0.0
@@ -575,6 +667,7 @@ class PluginHost:
             timeout=timeout,
         )
         response = self._call("Create", request)
+        self._state_inputs[urn] = dict(props)
         return CreateResponse(id=response.id, outs=self._incoming(response.properties, props, info))
 
     def read(
@@ -608,6 +701,34 @@ class PluginHost:
             inputs=new_inputs,
         )
 
+    def refresh(
+        self, id: str, urn: str, props: Mapping[str, Any], inputs: Mapping[str, Any]
+    ) -> tuple[ReadResponse, DiffResponse | None]:
+        """``pulumi refresh`` of one resource, as the 3.276.0 engine does it: Read from the
+        outputs and inputs in state, then, unless Read dropped the resource (empty ID), Diff
+        of the outputs read against the inputs read (``old_inputs``: those in state)."""
+        read = self.read(id, urn, props, inputs=inputs)
+        if not read.id:
+            return read, None
+        news = read.inputs if read.inputs is not None else inputs
+        diff = self.diff(read.id, urn, state_round_trip(read.outs), news, old_inputs=inputs)
+        return read, diff
+
+    def import_resource(self, id: str, urn: str) -> tuple[ReadResponse, CheckResponse]:
+        """``pulumi import``: Read with only the ID (no properties, no inputs field), then
+        Check of the inputs Read returned, as both olds and news."""
+        info = self._ensure_configured()
+        request = provider_pb2.ReadRequest(
+            id=id, urn=urn, name=_urn_name(urn), type=_urn_type(urn), properties=struct_pb2.Struct()
+        )
+        response = self._call("Read", request)
+        inputs = self._incoming(response.inputs, {}, info) if response.HasField("inputs") else {}
+        read = ReadResponse(
+            id=response.id, outs=self._incoming(response.properties, {}, info), inputs=inputs
+        )
+        checked = self.check(urn, inputs, inputs)
+        return read, checked
+
     def update(
         self,
         id: str,
@@ -631,11 +752,12 @@ class PluginHost:
             type=_urn_type(urn),
             olds=self._outgoing(olds, info),
             news=self._outgoing(news, info),
-            old_inputs=self._outgoing(olds if old_inputs is None else old_inputs, info),
+            old_inputs=self._outgoing(self._old_inputs(urn, olds, old_inputs), info),
             preview=preview,
             timeout=timeout,
         )
         response = self._call("Update", request)
+        self._state_inputs[urn] = dict(news)
         return UpdateResponse(outs=self._incoming(response.properties, news, info))
 
     def delete(
@@ -657,10 +779,11 @@ class PluginHost:
             name=_urn_name(urn),
             type=_urn_type(urn),
             properties=self._outgoing(props, info),
-            old_inputs=self._outgoing(props if old_inputs is None else old_inputs, info),
+            old_inputs=self._outgoing(self._old_inputs(urn, props, old_inputs), info),
             timeout=timeout,
         )
         self._call("Delete", request)
+        self._state_inputs.pop(urn, None)
 
     def get_schema(self) -> dict[str, Any]:
         """The package schema the plugin returns (GetSchema), parsed."""
@@ -675,28 +798,55 @@ class PluginHost:
     # -- internals -------------------------------------------------------------------------
 
     def _handshake(self) -> None:
-        """The engine's first calls: Handshake (unimplemented by this plugin), GetPluginInfo."""
+        """The engine's first calls: Handshake (both plugins answer UNIMPLEMENTED, which the
+        engine accepts), then GetPluginInfo. The flags are those the 3.276.0 engine sets."""
         try:
-            self._stub.Handshake(
+            self._call(
+                "Handshake",
                 provider_pb2.ProviderHandshakeRequest(
-                    engine_address=ENGINE_ADDRESS_PLACEHOLDER,
+                    engine_address=self._engine_address,
                     root_directory=str(self.project_dir),
                     program_directory=str(self.project_dir),
                     configure_with_urn=True,
                     supports_views=True,
+                    supports_refresh_before_update=True,
+                    invoke_with_preview=True,
+                    accepts_byte_string=True,
+                    sends_old_outputs_to_check=True,
+                    accepts_outputs_in_invoke=True,
+                    accepts_outputs_in_call=True,
                 ),
-                timeout=self.call_timeout,
             )
-        except grpc.RpcError as error:
-            if error.code() != grpc.StatusCode.UNIMPLEMENTED:
-                raise PluginError("Handshake", error.code(), error.details() or "") from None
+        except PluginError as error:
+            if error.code != grpc.StatusCode.UNIMPLEMENTED:
+                raise
         self._call("GetPluginInfo", empty_pb2.Empty())
 
-    def _call(self, method: str, request: Any) -> Any:
+    def _call(self, method: str, request: Any, *, timeout: float | None = None) -> Any:
+        """One gRPC call, recorded in `sent`; failures raise `PluginError`."""
+        as_json = json_format.MessageToDict(request)
         try:
-            return getattr(self._stub, method)(request, timeout=self.call_timeout)
+            response = getattr(self._stub, method)(
+                request, timeout=self.call_timeout if timeout is None else timeout
+            )
         except grpc.RpcError as error:
+            self._sent(SentCall(method, as_json, error.code().name))
             raise PluginError(method, error.code(), error.details() or "") from None
+        self._sent(SentCall(method, as_json))
+        return response
+
+    def _sent(self, call: SentCall) -> None:
+        with self._output_lock:
+            self.sent.append(call)
+
+    def _old_inputs(
+        self, urn: str, olds: Mapping[str, Any], given: Mapping[str, Any] | None
+    ) -> Mapping[str, Any]:
+        """``old_inputs`` as the engine sends them: the inputs in state (given, or those the
+        last create/update of ``urn`` through this host stored), else ``olds``."""
+        if given is not None:
+            return given
+        return self._state_inputs.get(urn, olds)
 
     def _ensure_configured(self) -> ConfigureInfo:
         """The engine always configures the provider before any resource call."""
@@ -777,6 +927,26 @@ class PluginHost:
         for chunk in iter(lambda: stream.read1(4096), b""):
             with self._output_lock:
                 buffer += chunk
+
+
+def _diff_response(response: Any) -> DiffResponse:
+    changes: dict[int, Literal["none", "some", "unknown"]] = {
+        provider_pb2.DiffResponse.DIFF_NONE: "none",
+        provider_pb2.DiffResponse.DIFF_SOME: "some",
+        provider_pb2.DiffResponse.DIFF_UNKNOWN: "unknown",
+    }
+    return DiffResponse(
+        changes=changes[response.changes],
+        replaces=list(response.replaces),
+        delete_before_replace=response.deleteBeforeReplace,
+        stables=list(response.stables),
+        diffs=list(response.diffs),
+    )
+
+
+def _config_string(value: Any) -> str:
+    """A config value as ``variables`` carry it: strings as they are, others as JSON."""
+    return value if isinstance(value, str) else json.dumps(value)
 
 
 def _read_project(project_dir: Path) -> tuple[str, dict[str, Any]]:
