@@ -280,8 +280,8 @@ def pending_operations(state: dict[str, Any]) -> None:
     ticket = copy.deepcopy(_one(state, ":BackfillTicket", "ticket-auto-ticket-7"))
     ticket["urn"] = ticket["urn"].replace("ticket-auto-ticket-7", "ticket-auto-ticket-8")
     ticket["inputs"]["ticket_id"] = "auto-ticket-8"
-    ticket.pop("id")  # a pending create has no ID and no outputs yet (omitted, not empty)
-    ticket.pop("outputs")
+    for key in ("id", "outputs", "created", "modified"):  # none yet: the engine omits them
+        ticket.pop(key)
     state["deployment"]["pending_operations"] = [{"resource": ticket, "type": "creating"}]
     old_guard = copy.deepcopy(_one(state, ":BackfillGuard"))
     old_guard["id"] = "guard-id-replaced"

@@ -78,6 +78,9 @@ def test_encrypted_export_says_what_it_could_not_check() -> None:
 # -- rule 1 over every configuration type -------------------------------------------------
 
 
+DYNAMIC_CONFIG = "pulumi-python:dynamic/gamelift:MatchmakingConfiguration"
+
+
 def _cloud_control(name: str, state: object) -> dict[str, object]:
     inputs = {"typeName": "AWS::GameLift::MatchmakingConfiguration", "desiredState": state}
     return resource("aws:cloudcontrol/resource:Resource", name, id=name, inputs=inputs)
@@ -120,6 +123,21 @@ def _cloud_control(name: str, state: object) -> dict[str, object]:
             ),
             False,
         ),
+        # A program's own dynamic resource (tests/fixtures/e2e_doctor/matchmaking.py).
+        (resource(DYNAMIC_CONFIG, "c", inputs={"backfill_mode": "AUTOMATIC"}), True),
+        (resource(DYNAMIC_CONFIG, "c", inputs={"backfill_mode": "MANUAL"}), False),
+        (
+            resource(
+                "pulumi-nodejs:dynamic:MatchmakingConfiguration",
+                "c",
+                inputs={"backfillMode": "AUTOMATIC"},
+            ),
+            True,
+        ),
+        (
+            resource("pulumi-python:dynamic:Resource", "r", inputs={"backfill_mode": "AUTOMATIC"}),
+            False,
+        ),
     ],
 )
 def test_unguarded_configuration_triggers_on_automatic_or_unknown_backfill(
@@ -128,6 +146,33 @@ def test_unguarded_configuration_triggers_on_automatic_or_unknown_backfill(
     """Every configuration type counts; only automatic or unknown backfill is a finding."""
     findings = rules.unguarded_configurations(stack_of(configuration))
     assert [f.urns for f in findings] == ([(configuration["urn"],)] if flagged else [])
+
+
+def test_a_dynamic_configuration_names_its_queue_and_fleets_in_the_fix() -> None:
+    """A dynamic configuration's snake_case queue ARNs lead the fix to the queue's fleets."""
+    fleet = resource(
+        "aws:gamelift/fleet:Fleet", "f", id="fleet-1", outputs={"arn": "arn:x:fleet/fleet-1"}
+    )
+    queue = resource(
+        "aws:gamelift/gameSessionQueue:GameSessionQueue",
+        "q",
+        id="q",
+        outputs={"arn": "arn:x:gamesessionqueue/q", "destinations": ["arn:x:fleet/fleet-1"]},
+    )
+    config = resource(
+        DYNAMIC_CONFIG,
+        "c",
+        id="cfg",
+        outputs={
+            "name": "cfg",
+            "backfill_mode": "AUTOMATIC",
+            "game_session_queue_arns": ["arn:x:gamesessionqueue/q"],
+        },
+    )
+    (finding,) = rules.unguarded_configurations(stack_of(fleet, queue, config))
+    assert finding.details["configuration_name"] == "cfg"
+    assert finding.details["queues"] == [queue["urn"]]
+    assert finding.details["fleets"] == [fleet["urn"]]
 
 
 def test_a_guard_depending_through_another_resource_guards_the_configuration() -> None:

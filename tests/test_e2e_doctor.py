@@ -44,6 +44,8 @@ FINAL_STATUSES = {"CANCELLED", "COMPLETED", "FAILED", "TIMED_OUT"}
 MOCK_FIXTURES = REPOSITORY / "tests" / "fixtures" / "state" / "doctor"
 MACHINE_KEYS = {"sourcePosition", "stackTrace"}  # where the program ran: not in fixtures
 PYTHON_PROVIDER_TYPE = "pulumi:providers:pulumi-python"
+HOLD_ANSWER_MS = 10_000
+"""How long GameLift holds the configuration's answer while `pulumi up` is killed."""
 EVENT_TIMEOUT_SECONDS = 120.0
 
 
@@ -246,3 +248,84 @@ def test_a_destroy_killed_mid_drain_leaves_a_pending_delete_the_doctor_explains(
     statuses = {t["TicketId"]: t["Status"] for t in control.tickets()}
     assert set(statuses.values()) <= FINAL_STATUSES, statuses
     assert gamelift.describe_matchmaking_configurations()["Configurations"] == []
+
+
+def test_an_up_killed_mid_create_leaves_a_pending_create_the_doctor_explains(
+    pulumi: PulumiSandbox,
+    tmp_path: Path,
+    emulator: Emulator,
+    control: EmulatorControl,
+    infrastructure: Infrastructure,
+) -> None:
+    """SIGKILL while GameLift holds the configuration's create: the export has a pending
+    `creating` shaped as the mock-made fixture's, and the doctor explains it."""
+    project = make_project(tmp_path / "project")
+    init_stack(pulumi, project, emulator.endpoint_url, infrastructure, guard="package")
+    # GameLift creates the configuration at once and answers HOLD_ANSWER_MS later.
+    control.faults(latency_ms=HOLD_ANSWER_MS, operations=["CreateMatchmakingConfiguration"])
+    up = subprocess.Popen(  # the driver, the CLI it starts and the plugins: one group
+        [
+            str(pulumi.virtualenv / "bin" / "python"),
+            "-P",
+            str(REPOSITORY / "testkit" / "inline_program.py"),
+            "up",
+            "--stack",
+            STACK,
+        ],
+        cwd=project,
+        env=pulumi.env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,
+    )
+    try:
+        wait_for(
+            lambda: any(
+                c["operation"] == "CreateMatchmakingConfiguration" for c in control.call_log()
+            ),
+            "the configuration's create to reach GameLift",
+        )
+        os.killpg(up.pid, signal.SIGKILL)
+        up.communicate(timeout=30)
+    finally:
+        if up.poll() is None:
+            os.killpg(up.pid, signal.SIGKILL)
+            up.communicate(timeout=30)
+    # The held answer goes nowhere now; let it end before the emulator serves other tests.
+    wait_for(
+        lambda: all(
+            c["status"] is not None
+            for c in control.call_log()
+            if c["operation"] == "CreateMatchmakingConfiguration"
+        ),
+        "the held answer to end",
+    )
+    control.clear_faults()
+
+    exported = export(pulumi, project, tmp_path / "state.json")
+    pending = exported["deployment"]["pending_operations"]
+    assert [(p["type"], p["resource"]["type"]) for p in pending] == [
+        ("creating", CONFIGURATION_TYPE)
+    ]
+    created = pending[0]["resource"]
+    mock_made = json.loads((MOCK_FIXTURES / "pending_operations.json").read_text())
+    (mock_pending,) = mock_made["deployment"]["pending_operations"]
+    assert mock_pending["type"] == "creating"
+    program_keys = {"dependencies", "propertyDependencies"}  # each program's own
+    assert set(created) - MACHINE_KEYS - program_keys == set(mock_pending["resource"]) - (
+        program_keys
+    )
+    assert "id" not in created
+    assert "outputs" not in created
+
+    run = doctor(tmp_path / "state.json", project)
+
+    assert run.code == DOCTOR_FINDINGS_EXIT
+    # The guard was never created: the configuration GameLift holds is unguarded too.
+    assert run.rules() == ["unguarded-configuration", "pending-operation"]
+    unguarded, finding = run.findings
+    assert unguarded["urns"] == finding["urns"] == [created["urn"]]
+    assert finding["details"]["operation"] == "creating"
+    assert "--clear-pending-creates" in finding["fix"]
+    assert "`pulumi cancel`" in finding["fix"]  # the killed run's lock, met in the next test

@@ -353,11 +353,8 @@ _PENDING: Mapping[str, tuple[str, str]] = {
     "deleting": (
         "a delete was interrupted: its StopMatchmaking may or may not have run. A second "
         "`pulumi destroy` runs the delete again from the start (stopping is safe to "
-        "repeat); `pulumi refresh` first drops it if it is already gone. A run that was "
-        "killed also leaves the stack locked: the next command refuses to start until "
-        "`pulumi cancel`",
-        "`pulumi destroy` again (or `pulumi refresh`, then `pulumi destroy`); if it says the "
-        "stack is locked and no pulumi command runs on it any more, `pulumi cancel` first",
+        "repeat); `pulumi refresh` first drops it if it is already gone",
+        "`pulumi destroy` again (or `pulumi refresh`, then `pulumi destroy`)",
     ),
     "updating": (
         "an update was interrupted: the state may hold its old properties. `pulumi refresh` "
@@ -368,6 +365,16 @@ _PENDING: Mapping[str, tuple[str, str]] = {
 _PENDING_OTHER = (
     "a {op} operation was interrupted; the next update clears it",
     "`pulumi refresh`, then run the command again",
+)
+# A run killed mid-operation (SIGKILL, a lost CI runner) also leaves its lock: with a
+# self-managed backend the real engine refuses every next command until `pulumi cancel`.
+_KILLED_RUN = (
+    ". A run that was killed also leaves the stack locked: the next command refuses to "
+    "start (`the stack is currently locked`) until `pulumi cancel`"
+)
+_KILLED_RUN_FIX = (
+    "; if a command says the stack is locked and no pulumi command runs on it any more, "
+    "`pulumi cancel` first"
 )
 
 
@@ -393,9 +400,9 @@ def pending_operations(stack: Stack) -> list[Finding]:
                 Finding(
                     rule="pending-operation",
                     title=f"{resource.name} has a pending {op} operation",
-                    at_destroy=happens.format(op=op),
+                    at_destroy=happens.format(op=op) + _KILLED_RUN,
                     urns=(resource.urn,),
-                    fix=fix.format(configuration=configuration),
+                    fix=fix.format(configuration=configuration) + _KILLED_RUN_FIX,
                     details={"operation": op},
                 )
             )
@@ -486,8 +493,9 @@ def _module_finding(module: str, name: str, urns: list[str]) -> Finding:
         at_destroy=(
             f"the state stores its provider by reference to {module}"
             + (f".{name}" if name else "")
-            + "; `pulumi destroy` imports it again from the project directory and fails "
-            "before any delete runs, so backfill is never cancelled"
+            + "; `pulumi destroy` imports it again from the project directory and fails on "
+            "this resource's delete (`No module named ...`), so backfill is never cancelled "
+            "and what it protects, deleted after it, stays"
         ),
         urns=tuple(dict.fromkeys(urns)),
         fix=(
