@@ -12,7 +12,11 @@ of its own), starts no further step, and waits for the Delete in flight to retur
 does, the state keeps the resource with a pending "deleting" operation. The run then ends
 with exit status 0 and the usual "The resources in the stack have been deleted" line,
 although the resources it never reached are still in the stack: after a Ctrl-C, the state,
-not the exit status, says what is left.
+not the exit status, says what is left. A second Ctrl-C ("^C received; terminating") ends
+the CLI at once with "error: destroy cancelled" and a non-zero status; the plugin goes with
+it (its polling stops), the resource shows "deleting (interrupted)" and stays in the state
+with its pending operation, and the next destroy warns of it ("interrupted while deleting")
+and deletes it again.
 """
 
 from __future__ import annotations
@@ -239,48 +243,103 @@ def refused_stop(control: EmulatorControl, ticket_id: str) -> bool:
     )
 
 
-def test_ctrl_c_during_destroy_reports_nothing_deleted_that_still_runs(
+@dataclass
+class InterruptedDestroy:
+    """`pulumi destroy` running while the guard waits on a ticket held in PLACING."""
+
+    process: subprocess.Popen[str]
+    output: Output
+    placing: str
+    """The ticket GameLift cannot stop yet."""
+
+
+def destroy_waiting_on_placing(
     stack: TeardownStack, control: EmulatorControl
-) -> None:
-    """Ctrl-C while the guard waits on a ticket in PLACING: the guard stays in the state until
-    its tickets really ended, nothing after it is deleted, and the next destroy finishes."""
+) -> InterruptedDestroy:
+    """Up, one game session whose automatic ticket is PLACING, then `pulumi destroy` in the
+    background, returned once the guard has met GameLift's refusal to stop that ticket."""
     stack.config("stopTimeoutSeconds", "600")  # the guard outwaits the test: it settles it
     stack.up()
     (session,) = stack.sessions_with_automatic_backfill(1)
     placing = session["auto_backfill_ticket_id"]
     control.set_ticket_status(placing, "PLACING")  # cannot be stopped, only waited out
+    process = stack.pulumi.popen("destroy", "--yes", "--stack", STACK, cwd=stack.project)
+    running = InterruptedDestroy(process, Output(process), placing)
+    wait_for(lambda: refused_stop(control, placing), "the guard to meet the PLACING ticket")
+    return running
 
-    destroy = stack.pulumi.popen("destroy", "--yes", "--stack", STACK, cwd=stack.project)
-    output = Output(destroy)
+
+def assert_guard_kept_with_pending_delete(stack: TeardownStack) -> None:
+    """The state still holds the guard, with the engine's pending "deleting" operation."""
+    deployment = stack.pulumi.export(STACK, stack.project)["deployment"]
+    assert "backfill-guard" in stack.resources()
+    assert [op["type"] for op in deployment.get("pending_operations") or []] == ["deleting"]
+
+
+def test_ctrl_c_during_destroy_reports_nothing_deleted_that_still_runs(
+    stack: TeardownStack, control: EmulatorControl
+) -> None:
+    """Ctrl-C while the guard waits on a ticket in PLACING: the guard stays in the state until
+    its tickets really ended, nothing after it is deleted, and the next destroy finishes."""
+    destroy = destroy_waiting_on_placing(stack, control)
     try:
-        wait_for(lambda: refused_stop(control, placing), "the guard to meet the PLACING ticket")
-        destroy.send_signal(signal.SIGINT)
-        wait_for(lambda: "^C received; cancelling" in output.text(), "the engine to cancel")
+        destroy.process.send_signal(signal.SIGINT)
+        wait_for(lambda: "^C received; cancelling" in destroy.output.text(), "the cancel")
 
-        assert destroy.poll() is None  # the guard's Delete is still in flight
-        assert "backfill-guard deleted" not in output.text()
-        deployment = stack.pulumi.export(STACK, stack.project)["deployment"]
-        assert "backfill-guard" in stack.resources()
-        assert [op["type"] for op in deployment.get("pending_operations") or []] == ["deleting"]
+        assert destroy.process.poll() is None  # the guard's Delete is still in flight
+        assert "backfill-guard deleted" not in destroy.output.text()
+        assert_guard_kept_with_pending_delete(stack)
 
-        control.set_ticket_status(placing, "COMPLETED")  # the placement ends
-        destroy.wait(timeout=300)
+        control.set_ticket_status(destroy.placing, "COMPLETED")  # the placement ends
+        destroy.process.wait(timeout=300)
     finally:
-        if destroy.poll() is None:
-            destroy.kill()
-            destroy.wait()
-    text = output.close()
+        if destroy.process.poll() is None:
+            destroy.process.kill()
+            destroy.process.wait()
+    text = destroy.output.close()
 
     assert "backfill-guard deleted" in text, text  # its tickets did end: a true report
     assert set(stack.resources()) == {"matchmaking-configuration"}, text
     assert calls_of(control.call_log(), "DeleteMatchmakingConfiguration") == []
     assert stack.active_ticket_ids() == set()
-    assert stack.pulumi.export(STACK, stack.project)["deployment"].get("pending_operations") in (
-        None,
-        [],
-    )
+    deployment = stack.pulumi.export(STACK, stack.project)["deployment"]
+    assert deployment.get("pending_operations") in (None, [])
 
     stack.destroy()
     assert stack.resources() == {}
+    (delete,) = calls_of(control.call_log(), "DeleteMatchmakingConfiguration")
+    assert delete["status"] == 200
+
+
+def test_second_ctrl_c_leaves_the_guard_in_state_for_the_next_destroy(
+    stack: TeardownStack, control: EmulatorControl
+) -> None:
+    """A second Ctrl-C ends destroy at once as cancelled: the guard stays in the state, the
+    configuration is not deleted, and the next destroy drains and deletes both."""
+    destroy = destroy_waiting_on_placing(stack, control)
+    try:
+        destroy.process.send_signal(signal.SIGINT)
+        wait_for(lambda: "^C received; cancelling" in destroy.output.text(), "the cancel")
+        destroy.process.send_signal(signal.SIGINT)
+        returncode = destroy.process.wait(timeout=120)
+    finally:
+        if destroy.process.poll() is None:
+            destroy.process.kill()
+            destroy.process.wait()
+    text = destroy.output.close()
+
+    assert returncode != 0, text
+    assert "destroy cancelled" in text, text
+    assert "backfill-guard deleting (interrupted)" in text, text
+    assert "backfill-guard deleted" not in text, text
+    assert_guard_kept_with_pending_delete(stack)
+    assert calls_of(control.call_log(), "DeleteMatchmakingConfiguration") == []
+    assert destroy.placing in stack.active_ticket_ids()
+
+    control.set_ticket_status(destroy.placing, "COMPLETED")  # the placement ends
+    again = stack.destroy()
+    assert "interrupted while deleting" in again.stdout  # the engine names the leftover
+    assert stack.resources() == {}
+    assert stack.active_ticket_ids() == set()
     (delete,) = calls_of(control.call_log(), "DeleteMatchmakingConfiguration")
     assert delete["status"] == 200
