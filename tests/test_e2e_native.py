@@ -5,6 +5,7 @@ What a user of the plugin meets, each through plain CLI commands:
 
 * `pulumi package add` of the repository's `bin/pulumi-resource-gamelift-backfill` and of
   the installed console script (the wheel alone in a virtualenv), then `up` and `destroy`;
+  and that console script found on PATH with no `plugins:`/`packages:` block;
 * `pulumi import gamelift-backfill:index:BackfillTicket NAME TICKET_ID` of a live ticket,
   then `destroy`;
 * a resource's `customTimeouts.delete` bounding a destroy that waits on a ticket GameLift
@@ -20,6 +21,7 @@ with the CLI's exact answer (docs/native-provider.md).
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -185,6 +187,34 @@ def test_package_add_then_up_and_destroy_drain_the_fleet(
     handshakes = grpc_calls(grpc_log, "ResourceProvider/Handshake")
     assert handshakes  # the engine started the plugin from the folder of the added path
     assert {h["rootDirectory"] for h in handshakes} == {str(plugin.parent)}
+
+
+def test_installed_console_script_on_path_serves_a_program_without_plugins_block(
+    wheel_venv: WheelVenv,
+    tmp_path: Path,
+    pulumi: PulumiSandbox,
+    emulator: Emulator,
+    control: EmulatorControl,
+    fleet: str,
+) -> None:
+    """With the package installed, the console script on PATH is the plugin the engine runs
+    (it says so in a warning): a program with no `plugins:` or `packages:` block drains."""
+    plugin = wheel_venv.script(PLUGIN)
+    guard = (
+        "  guard:\n    type: gamelift-backfill:index:BackfillGuard\n    properties:\n"
+        f"      fleetIds: [{fleet}]\n"
+    )
+    project = yaml_project(tmp_path / "on-path", guard, plugin_dir=None)
+    init_stack(pulumi, project, emulator)
+    env = pulumi.env()
+    env["PATH"] = f"{plugin.parent}{os.pathsep}{env['PATH']}"
+
+    up = pulumi.run("up", "--yes", "--stack", STACK, cwd=project, env=env)
+    [ticket_id] = players_come(control, fleet, 1)
+    pulumi.run("destroy", "--yes", "--stack", STACK, cwd=project, env=env)
+
+    assert f"using {PLUGIN} from $PATH at {plugin}" in up.stdout
+    assert status_of(control, ticket_id) == "CANCELLED"
 
 
 def test_import_adopts_a_live_ticket_and_the_next_destroy_stops_it(
