@@ -66,6 +66,14 @@ bench-emulator: setup
 bench: setup
 	$(BIN)/python -m bench.bench_teardown $(BENCH_FLAGS)
 
+# Teardown through the real Pulumi CLI (docs/benchmarks.md): `pulumi destroy` of one guard
+# over N=200 tickets vs 200 BackfillTickets (native YAML program, dynamic Python program) vs
+# `gamelift-backfill drain`. About 10 minutes with 3 rounds on 2 cores;
+# BENCH_ENGINE_FLAGS="--tickets 2 --rounds 1" for a smoke run.
+.PHONY: bench-engine
+bench-engine: setup
+	$(BIN)/python -m bench.bench_engine $(BENCH_ENGINE_FLAGS)
+
 # The local demo (scripts/demo.py): emulator, `pulumi up`, `pulumi destroy`, no AWS
 # account. Without a Pulumi CLI it says so and runs the offline half (DEMO_FLAGS=--offline
 # forces that). `up` leaves the seeded emulator running for `down`.

@@ -26,7 +26,11 @@ Decomposition: GameLift calls per ticket from the emulator's counters (``/_emula
 destroy only), and the engine's own report of each resource's delete time (``deleted
 (0.85s)`` lines): their sum over the destroy's wall time is the concurrency achieved.
 
-    python -m bench.bench_engine [--tickets 200] [--pulumi PATH] [--output FILE] [--json FILE]
+Every scenario runs ``--rounds`` times (3), interleaved, so that a burst of load on a
+shared machine hits one round of each rather than every round of one: the tables show the
+median round and each ratio's median over the rounds, with its range.
+
+    python -m bench.bench_engine [--tickets 200] [--rounds 3] [--pulumi PATH] [--json FILE]
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ import os
 import platform
 import re
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -99,6 +104,7 @@ class Options:
     stop_delay_ms: float = 200.0
     pulumi: str = ""
     warmup: bool = True
+    rounds: int = 3
 
 
 @dataclass
@@ -115,6 +121,7 @@ class Measure:
     calls: dict[str, int] = field(default_factory=dict)
     """GameLift calls of the destroy (or drain) alone, by operation."""
     left_active: int = 0
+    round: int = 0
 
     def calls_per_ticket(self) -> str:
         """StopMatchmaking / DescribeMatchmaking / listing pages, per ticket."""
@@ -143,16 +150,34 @@ class Report:
     load_before: str
     load_after: str = ""
     measures: list[Measure] = field(default_factory=list)
+    startup: dict[str, float] = field(default_factory=dict)
+    """Median seconds from start to ready: each plugin to its port, the CLI's `version`."""
+
+    def of(self, key: str) -> list[Measure]:
+        """The rounds' measures of one scenario."""
+        return [m for m in self.measures if m.key == key]
 
     def get(self, key: str) -> Measure:
-        return next(m for m in self.measures if m.key == key)
+        """The round whose destroy time is the median (the lower one of an even count)."""
+        rounds = sorted(self.of(key), key=lambda m: m.seconds)
+        return rounds[(len(rounds) - 1) // 2]
 
     def ratios(self) -> list[tuple[str, str, str]]:
-        """(comparison, ratio, meaning) of the issue's four comparisons and two more."""
+        """(comparison, ratio, meaning) of the issue's four comparisons and two more: the
+        median of the per-round ratios, with their range when there are several rounds."""
 
         def ratio(slow: str, fast: str) -> str:
-            a, b = self.get(slow).seconds, self.get(fast).seconds
-            return f"{a / b:.2f}" if b > 0 else "-"
+            per_round = sorted(
+                a.seconds / b.seconds
+                for a, b in zip(self.of(slow), self.of(fast), strict=True)
+                if b.seconds > 0
+            )
+            if not per_round:
+                return "-"
+            text = f"{statistics.median(per_round):.2f}"
+            if len(per_round) > 1:
+                text += f" ({per_round[0]:.2f}-{per_round[-1]:.2f})"
+            return text
 
         return [
             (
@@ -404,6 +429,50 @@ def _checked(measure: Measure) -> Measure:
     return measure
 
 
+# -- start-up ----------------------------------------------------------------------------
+
+STARTUP_SAMPLES = 3
+UNREACHABLE_ENGINE = "127.0.0.1:1"
+"""The engine address the plugins are started with here: they print their port before any
+call to the engine."""
+
+
+def ready_seconds(command: Sequence[str]) -> float:
+    """Seconds until ``command`` prints its first line (a plugin: its port); then stopped."""
+    started = time.perf_counter()
+    process = subprocess.Popen(
+        command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert process.stdout is not None
+        if not process.stdout.readline().strip():
+            raise RuntimeError(f"{command[0]} printed nothing")
+        return time.perf_counter() - started
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        if process.stdout is not None:
+            process.stdout.close()
+
+
+def startup(cli: Path) -> dict[str, float]:
+    """Each plugin's time to its port and the CLI's `pulumi version`, median of a few."""
+    commands = {
+        "native plugin (bin/pulumi-resource-gamelift-backfill) to its port": [
+            str(NATIVE_PLUGIN_DIR / "pulumi-resource-gamelift-backfill"),
+            UNREACHABLE_ENGINE,
+        ],
+        "dynamic provider plugin (python -m pulumi.dynamic) to its port": [
+            sys.executable, "-u", "-m", "pulumi.dynamic", UNREACHABLE_ENGINE,
+        ],
+        "`pulumi version`": [str(cli), "version"],
+    }  # fmt: skip
+    return {
+        name: statistics.median(ready_seconds(command) for _ in range(STARTUP_SAMPLES))
+        for name, command in commands.items()
+    }
+
+
 # -- the run ------------------------------------------------------------------------------
 
 
@@ -463,11 +532,14 @@ def run(options: Options, say: Callable[[str], None]) -> Report:
             say("warm-up (not reported): the zero-ticket scenarios once")
             for _, scenario in plan[-3:]:
                 scenario(bench)
-        for key, scenario in plan:
-            say(f"{key} ...")
-            measure = scenario(bench)
-            report.measures.append(measure)
-            say(f"{key}: {measure.seconds:.2f} s")
+        for round_number in range(1, options.rounds + 1):
+            for key, scenario in plan:
+                say(f"round {round_number}, {key} ...")
+                measure = scenario(bench)
+                measure.round = round_number
+                report.measures.append(measure)
+                say(f"round {round_number}, {key}: {measure.seconds:.2f} s")
+    report.startup = startup(cli)
     report.load_after = load()
     return report
 
@@ -477,24 +549,28 @@ def markdown(report: Report) -> str:
     o = report.options
     lines = [
         f"bench_engine, {report.started}; {report.machine}",
-        f"CLI: {report.cli}; N = {o.tickets}; emulator: {o.latency_ms:g} ms per call, "
-        f"{o.stop_delay_ms:g} ms StopMatchmaking -> CANCELLED; load average before "
-        f"{report.load_before}, after {report.load_after}",
+        f"CLI: {report.cli}; N = {o.tickets}; {o.rounds} round(s), median shown; emulator: "
+        f"{o.latency_ms:g} ms per call, {o.stop_delay_ms:g} ms StopMatchmaking -> CANCELLED; "
+        f"load average before {report.load_before}, after {report.load_after}",
         "",
-        "| scenario | tickets | destroy (s) | up (s) | resources' delete time, sum (s) "
-        "| sum / destroy | calls per ticket: Stop / DescribeMM / DescribeGS |",
-        "|---|---:|---:|---:|---:|---:|---|",
+        "| scenario | tickets | destroy (s) | rounds (s) | up (s) "
+        "| resources' delete time, sum (s) | sum / destroy "
+        "| calls per ticket: Stop / DescribeMM / DescribeGS |",
+        "|---|---:|---:|---|---:|---:|---:|---|",
     ]
-    for m in report.measures:
+    keys = list(dict.fromkeys(m.key for m in report.measures))
+    for key in keys:
+        m = report.get(key)
+        every = ", ".join(f"{r.seconds:.2f}" for r in report.of(key))
         up = f"{m.up_seconds:.2f}" if m.up_seconds is not None else "-"
         total = f"{sum(m.deletes):.2f}" if m.deletes else "-"
         lines.append(
-            f"| {m.scenario} | {m.tickets} | {m.seconds:.2f} | {up} | {total} "
+            f"| {m.scenario} | {m.tickets} | {m.seconds:.2f} | {every} | {up} | {total} "
             f"| {m.concurrency()} | {m.calls_per_ticket()} |"
         )
     lines += ["", "| ratio | value | what |", "|---|---:|---|"]
     lines += [f"| {name} | {value} | {what} |" for name, value, what in report.ratios()]
-    fixed = {m.key: m.seconds for m in report.measures if m.tickets == 0}
+    fixed = {key: report.get(key).seconds for key in keys if report.get(key).tickets == 0}
     marginal = []
     for key, zero in (
         ("native-guard", "native-guard-0"),
@@ -506,6 +582,8 @@ def markdown(report: Report) -> str:
             per = (full.seconds - fixed[zero]) / full.tickets * 1000
             marginal.append(f"{key}: {fixed[zero]:.2f} s fixed + {per:.1f} ms per ticket")
     lines += ["", "Fixed cost (0 tickets) and marginal cost per ticket: " + "; ".join(marginal)]
+    ready = "; ".join(f"{name} {seconds:.2f} s" for name, seconds in report.startup.items())
+    lines += ["", f"Start-up, median of {STARTUP_SAMPLES}: {ready}"]
     return "\n".join(lines) + "\n"
 
 
@@ -515,18 +593,25 @@ def parse_args(argv: Sequence[str] | None) -> tuple[Options, Path | None, Path |
     parser.add_argument("--latency-ms", type=float, default=Options.latency_ms)
     parser.add_argument("--stop-delay-ms", type=float, default=Options.stop_delay_ms)
     parser.add_argument("--pulumi", default="", help="the CLI (default: testkit's find_cli)")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=Options.rounds,
+        help="repeat every scenario, interleaved; the table shows the median (default 3)",
+    )
     parser.add_argument("--no-warmup", action="store_true", help="skip the warm-up")
     parser.add_argument("--output", type=Path, help="also write the markdown here")
     parser.add_argument("--json", type=Path, help="also write the report as JSON here")
     args = parser.parse_args(argv)
-    if args.tickets < 1:
-        parser.error("--tickets must be at least 1")
+    if args.tickets < 1 or args.rounds < 1:
+        parser.error("--tickets and --rounds must be at least 1")
     options = Options(
         tickets=args.tickets,
         latency_ms=args.latency_ms,
         stop_delay_ms=args.stop_delay_ms,
         pulumi=args.pulumi,
         warmup=not args.no_warmup,
+        rounds=args.rounds,
     )
     return options, args.output, args.json
 
