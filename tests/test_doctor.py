@@ -68,6 +68,23 @@ def test_fixtures_are_what_the_regeneration_script_writes() -> None:
         assert fixture(name).read_text() == render(state), name
 
 
+def test_an_interrupted_delete_of_a_replaced_guard_is_told_once_on_the_replaced_one() -> None:
+    """A pending `deleting` with the ID of the replaced guard (`delete: true`) belongs to it,
+    not to the live guard of the same URN: one pending-delete finding, marked interrupted."""
+    live = guard(fleet_ids=["fleet-1"])
+    old = {**guard(fleet_ids=["fleet-1"]), "id": "old-id", "delete": True}
+    pending = [{"type": "deleting", "resource": old}]
+    stack = parse_export(json.dumps(export(live, old, pending=pending)).encode())
+    assert stack.resources[live["urn"]].pending_operation is None
+    (replaced,) = stack.replaced
+    assert replaced.pending_operation == "deleting"
+    findings = rules.pending_operations(stack)
+    assert [(f.rule, f.details) for f in findings] == [
+        ("pending-delete", {"operation": "delete", "interrupted": True})
+    ]
+    assert "`pulumi cancel`" in findings[0].fix
+
+
 def test_encrypted_export_says_what_it_could_not_check() -> None:
     """Without --show-secrets the provider modules cannot be read, and the report says so."""
     stack = load("encrypted")

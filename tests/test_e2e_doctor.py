@@ -32,6 +32,7 @@ from e2e_doctor_helpers import (
     make_project,
     resources_of,
     seed_infrastructure,
+    set_config,
 )
 
 from gamelift_backfill.doctor.state import SECRET_SIG_KEY
@@ -44,6 +45,7 @@ FINAL_STATUSES = {"CANCELLED", "COMPLETED", "FAILED", "TIMED_OUT"}
 MOCK_FIXTURES = REPOSITORY / "tests" / "fixtures" / "state" / "doctor"
 MACHINE_KEYS = {"sourcePosition", "stackTrace"}  # where the program ran: not in fixtures
 PYTHON_PROVIDER_TYPE = "pulumi:providers:pulumi-python"
+OTHER_REGION = "us-west-2"
 HOLD_ANSWER_MS = 10_000
 """How long GameLift holds the configuration's answer while `pulumi up` is killed."""
 EVENT_TIMEOUT_SECONDS = 120.0
@@ -250,20 +252,10 @@ def test_a_destroy_killed_mid_drain_leaves_a_pending_delete_the_doctor_explains(
     assert gamelift.describe_matchmaking_configurations()["Configurations"] == []
 
 
-def test_an_up_killed_mid_create_leaves_a_pending_create_the_doctor_explains(
-    pulumi: PulumiSandbox,
-    tmp_path: Path,
-    emulator: Emulator,
-    control: EmulatorControl,
-    infrastructure: Infrastructure,
-) -> None:
-    """SIGKILL while GameLift holds the configuration's create: the export has a pending
-    `creating` shaped as the mock-made fixture's, and the doctor explains it."""
-    project = make_project(tmp_path / "project")
-    init_stack(pulumi, project, emulator.endpoint_url, infrastructure, guard="package")
-    # GameLift creates the configuration at once and answers HOLD_ANSWER_MS later.
-    control.faults(latency_ms=HOLD_ANSWER_MS, operations=["CreateMatchmakingConfiguration"])
-    up = subprocess.Popen(  # the driver, the CLI it starts and the plugins: one group
+def start_up(pulumi: PulumiSandbox, project: Path) -> subprocess.Popen[str]:
+    """`pulumi up` of the project (testkit/inline_program.py) in a process group of its own:
+    the driver, the CLI it starts and the plugins, killed together by `os.killpg`."""
+    return subprocess.Popen(
         [
             str(pulumi.virtualenv / "bin" / "python"),
             "-P",
@@ -279,6 +271,98 @@ def test_an_up_killed_mid_create_leaves_a_pending_create_the_doctor_explains(
         text=True,
         start_new_session=True,
     )
+
+
+def refused_then_asked_again(control: EmulatorControl, ticket_id: str) -> bool:
+    """GameLift refused to stop ``ticket_id`` (PLACING) and was asked about it since: the
+    caller is waiting on it."""
+    log = control.call_log()
+    refused = [
+        c["seq"]
+        for c in log
+        if c["operation"] == "StopMatchmaking"
+        and c.get("TicketId") == ticket_id
+        and c["error"] == "InvalidRequestException"
+    ]
+    return bool(refused) and any(
+        c["operation"] == "DescribeMatchmaking" and c["seq"] > refused[0] for c in log
+    )
+
+
+def test_an_up_killed_while_the_replaced_guard_drains(
+    pulumi: PulumiSandbox,
+    tmp_path: Path,
+    emulator: Emulator,
+    control: EmulatorControl,
+    gamelift: Any,
+    infrastructure: Infrastructure,
+) -> None:
+    """A guard replaced (new region) whose old instance was draining when `pulumi up` was
+    SIGKILLed: the doctor names the replaced guard's interrupted delete, once, and the next
+    destroy finishes it."""
+    project = stack_up(pulumi, tmp_path, emulator, infrastructure, "package")
+    control.create_fleet(fleet_id=infrastructure.fleet_id, region=OTHER_REGION)
+    held = control.create_game_session(infrastructure.fleet_id, CONFIGURATION_NAME, 2, 8)
+    held_ticket = str(held["auto_backfill_ticket_id"])
+    control.set_ticket_status(held_ticket, "PLACING")
+    set_config(pulumi, project, "guardRegion", OTHER_REGION)
+    up = start_up(pulumi, project)
+    try:
+        wait_for(lambda: refused_then_asked_again(control, held_ticket), "the old guard's drain")
+        os.killpg(up.pid, signal.SIGKILL)
+        up.communicate(timeout=30)
+    finally:
+        if up.poll() is None:
+            os.killpg(up.pid, signal.SIGKILL)
+            up.communicate(timeout=30)
+
+    exported = export(pulumi, project, tmp_path / "state.json")
+    guards = resources_of(exported, GUARD_TYPE)
+    (old,) = [g for g in guards if g.get("delete") is True]
+    (live,) = [g for g in guards if "delete" not in g]
+    assert (live["urn"], live["inputs"]["region"]) == (old["urn"], OTHER_REGION)
+    pending = exported["deployment"]["pending_operations"]
+    assert [(p["type"], p["resource"]["id"]) for p in pending] == [("deleting", old["id"])]
+
+    run = doctor(tmp_path / "state.json", project)
+
+    assert run.code == DOCTOR_FINDINGS_EXIT
+    assert run.rules() == ["pending-delete"]
+    (finding,) = run.findings
+    assert finding["urns"] == [old["urn"]]
+    assert finding["details"] == {"operation": "delete", "interrupted": True}
+    assert "`pulumi cancel`" in finding["fix"]
+
+    control.set_ticket_status(held_ticket, "COMPLETED")
+    pulumi.run("cancel", "--yes", "--stack", STACK, cwd=project)
+    done = pulumi.run("destroy", "--yes", "--stack", STACK, cwd=project)
+    assert "interrupted while deleting" in done.stdout
+    assert gamelift.describe_matchmaking_configurations()["Configurations"] == []
+    assert exported_resources(pulumi, project) == []
+
+
+def exported_resources(pulumi: PulumiSandbox, project: Path) -> list[dict[str, Any]]:
+    """The stack's resources now (`pulumi stack export`)."""
+    resources: list[dict[str, Any]] = pulumi.export(STACK, project)["deployment"].get(
+        "resources", []
+    )
+    return resources
+
+
+def test_an_up_killed_mid_create_leaves_a_pending_create_the_doctor_explains(
+    pulumi: PulumiSandbox,
+    tmp_path: Path,
+    emulator: Emulator,
+    control: EmulatorControl,
+    infrastructure: Infrastructure,
+) -> None:
+    """SIGKILL while GameLift holds the configuration's create: the export has a pending
+    `creating` shaped as the mock-made fixture's, and the doctor explains it."""
+    project = make_project(tmp_path / "project")
+    init_stack(pulumi, project, emulator.endpoint_url, infrastructure, guard="package")
+    # GameLift creates the configuration at once and answers HOLD_ANSWER_MS later.
+    control.faults(latency_ms=HOLD_ANSWER_MS, operations=["CreateMatchmakingConfiguration"])
+    up = start_up(pulumi, project)
     try:
         wait_for(
             lambda: any(

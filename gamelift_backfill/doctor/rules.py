@@ -393,7 +393,8 @@ def pending_operations(stack: Stack) -> list[Finding]:
             if isinstance(ref, str)
             else "CONFIGURATION"
         )
-        if resource.pending_operation:
+        interrupted_delete = resource.pending_delete and resource.pending_operation == "deleting"
+        if resource.pending_operation and not interrupted_delete:
             op = resource.pending_operation
             happens, fix = _PENDING.get(op, _PENDING_OTHER)
             findings.append(
@@ -407,20 +408,29 @@ def pending_operations(stack: Stack) -> list[Finding]:
                 )
             )
         if resource.pending_delete:
+            started = (
+                "its delete had started when the run stopped (a pending `deleting` operation): "
+                "its StopMatchmaking may or may not have run, and stopping is safe to repeat. "
+                if interrupted_delete
+                else ""
+            )
             findings.append(
                 Finding(
                     rule="pending-delete",
                     title=f"a replaced {resource.name} is still to be deleted",
-                    at_destroy=(
+                    at_destroy=started
+                    + (
                         "the next `pulumi up` or `pulumi destroy` runs its delete with the "
                         "properties it was created with (its old region, endpoint, fleets and "
                         "tickets), before the rest; `pulumi refresh` reads it first and drops "
                         "it if it is gone. If its old endpoint or region is unreachable now, "
                         "that delete fails and the run stops there"
-                    ),
+                    )
+                    + (_KILLED_RUN if interrupted_delete else ""),
                     urns=(resource.urn,),
-                    fix="`pulumi refresh`, then `pulumi destroy` (or `pulumi up`): it finishes it",
-                    details={"operation": "delete"},
+                    fix="`pulumi refresh`, then `pulumi destroy` (or `pulumi up`): it finishes it"
+                    + (_KILLED_RUN_FIX if interrupted_delete else ""),
+                    details={"operation": "delete", "interrupted": interrupted_delete},
                 )
             )
     return findings

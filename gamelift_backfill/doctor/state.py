@@ -95,6 +95,20 @@ def _parse(data: bytes, source: str) -> Stack:
         if not isinstance(raw, dict) or not isinstance(raw.get("type"), str):
             raise _bad(where, "not an object with a `type`")
         resource = _resource(raw.get("resource"), f"{where}.resource", raw["type"])
+        # The delete of a replaced resource (`delete: true`) shares its URN with the live
+        # one that replaced it: the ID tells them apart (a run killed while the old guard
+        # drained leaves exactly that).
+        old = next(
+            (
+                i
+                for i, r in enumerate(stack.replaced)
+                if resource.id and r.urn == resource.urn and r.id == resource.id
+            ),
+            None,
+        )
+        if old is not None:
+            stack.replaced[old] = replace(stack.replaced[old], pending_operation=raw["type"])
+            continue
         # A pending create is not in `resources`; others are: keep the state's, marked.
         known = stack.resources.get(resource.urn)
         base = known if known is not None else resource
