@@ -323,6 +323,9 @@ def test_an_up_killed_while_the_replaced_guard_drains(
     assert (live["urn"], live["inputs"]["region"]) == (old["urn"], OTHER_REGION)
     pending = exported["deployment"]["pending_operations"]
     assert [(p["type"], p["resource"]["id"]) for p in pending] == [("deleting", old["id"])]
+    mock_made = json.loads((MOCK_FIXTURES / "pending_operations.json").read_text())
+    (mock_old,) = [g for g in resources_of(mock_made, GUARD_TYPE) if g.get("delete") is True]
+    assert set(old) - MACHINE_KEYS == set(mock_old)  # the mock-made replaced guard's shape
 
     run = doctor(tmp_path / "state.json", project)
 
