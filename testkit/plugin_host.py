@@ -1,12 +1,14 @@
 """A test host that plays the Pulumi engine against the SDK's own dynamic provider plugin.
 
-The Pulumi CLI cannot be installed on the development machines, but its provider plugin for
-Python dynamic resources is plain Python: ``python -u -m pulumi.dynamic``. `PluginHost` starts
-it the way the engine does and speaks the ResourceProvider gRPC protocol to it, so tests and
-benchmarks exercise exactly the code path of ``pulumi up/preview/refresh/destroy``.
+The provider plugin for Python dynamic resources is plain Python: ``python -u -m
+pulumi.dynamic``. `PluginHost` starts it (or the native plugin) the way the engine does and
+speaks the ResourceProvider gRPC protocol to it, so fast tests and benchmarks exercise the
+code path of ``pulumi up/preview/refresh/destroy`` without a CLI (the real CLI, where
+`make setup` built it, runs in the end-to-end tests).
 
-What the engine does, and therefore this host (pulumi/pulumi ``sdk/go/common/resource/plugin``
-and the ``pulumi-resource-pulumi-python`` shim):
+What the engine does, and therefore this host. Observed with the real CLI v3.276.0
+(``PULUMI_DEBUG_GRPC``; the committed record is tests/fixtures/engine_calls/, made by
+tests/record_engine_calls.py, and tests/test_engine_parity.py holds this host to it):
 
 - Launch: ``<virtualenv>/bin/python -u -m pulumi.dynamic <engine address>`` with the project
   directory as working directory, the caller's environment (``env`` on top; callers isolate
@@ -17,17 +19,51 @@ and the ``pulumi-resource-pulumi-python`` shim):
   server runs here, so a placeholder is passed. ``python -m`` puts the working directory on
   ``sys.path``: that is how the plugin imports ``gamelift_backfill.*`` (or release 1's
   ``providers.*``) when it unpickles ``__provider`` (pickled by reference).
-- Configure first, with the whole stack config as ``args`` (secrets kept, as the plugin
-  unwraps them). The plugin answers ``acceptSecrets=False`` and no ``supportsPreview``.
-- Secrets: because of ``acceptSecrets=False`` the engine strips secrets from every property
-  bag it sends to the plugin, and marks an output secret only when the input of the same key
-  contained a secret (``annotateSecrets``). Outputs with other keys come back in clear unless
-  the resource declares ``additional_secret_outputs``.
-- Preview: Check and Diff receive unknowns as the sentinel string `UNKNOWN`. Because the plugin
-  does not support previews, the engine never calls Create or Update during a preview: it
+- Every CLI run starts fresh plugin processes (``destroy`` and ``refresh`` even two: one for
+  their preview pass, one for the real one); each session opens with Handshake (both of our
+  plugins answer UNIMPLEMENTED, which the engine accepts) and GetPluginInfo.
+- Configuration: when the program runs (up, preview, import; ``runs_program=True``)
+  CheckConfig comes first, with the config's secrets stripped (the dynamic plugin answers
+  UNIMPLEMENTED; the engine goes on with the config as it is), and DiffConfig when the state
+  already holds the provider (`diff_config`). Refresh and destroy send neither. Configure
+  then gets ``args`` (the config, secrets wrapped) and ``variables`` (plain strings named
+  ``<package>:config:<key>``), ``acceptSecrets``/``acceptResources``/``sendsOldInputs``/
+  ``sendsOldInputsToDelete`` true, and the provider's ID. For the dynamic plugin (package
+  ``pulumi-python``) that config is the whole stack config with namespaced keys
+  (``pulumi-python:config:gamelift-backfill:region`` in ``variables``); for the native one,
+  the provider's own keys (``region``, ``endpointUrl``). The dynamic plugin answers
+  ``acceptSecrets=False`` and no ``supportsPreview``; the native one ``acceptSecrets=True``.
+- Check: on a create ``olds`` and ``old_outputs`` are empty; on an update ``olds`` are the
+  inputs in state (not the outputs) and ``old_outputs`` the outputs in state. ``randomSeed``
+  is 32 random bytes (fixed here). Diff, Update and Delete get the outputs in state as
+  ``olds``/``properties`` and the inputs in state as ``old_inputs`` (this host sends the
+  inputs its last create/update of that URN stored, unless the caller gives them).
+- Refresh (`refresh`): Read with the outputs and inputs in state, then Diff of the outputs
+  read against the inputs (``old_inputs``: the same inputs). Import (`import_resource`):
+  Read with the ID, empty properties and no inputs field, then Check with the inputs read as
+  both ``olds`` and ``news``. ``pulumi import`` protects what it imports
+  (``--protect=false`` to destroy it later).
+- Secrets: a plugin that answers ``acceptSecrets=False`` gets every property bag with
+  secrets stripped (``__provider`` included), and the engine marks an output secret when the
+  input of the same key contained a secret (``annotateSecrets``). A plugin that accepts
+  secrets gets them wrapped and must send them back wrapped itself: the engine re-marks
+  nothing for it.
+- Preview: Check (and Diff) receive unknowns as the sentinel string `UNKNOWN`. Because neither
+  plugin supports previews, the engine never calls Create or Update during a preview: it
   uses the checked inputs as the planned outputs. `PluginHost.create` and `PluginHost.update`
   with ``preview=True`` do the same (and would call the plugin if it ever announced support).
+- Timeouts: ``customTimeouts.delete`` reaches Delete's ``timeout`` in seconds, for both
+  plugins (the SDK's dynamic provider server does not hand it to ``delete``); without
+  customTimeouts no ``timeout`` is sent.
+- A failed Delete leaves the resource in state unchanged, with no pending operation, and the
+  engine deletes nothing it depends on.
+- Cancel: sent at the end of every run (interrupted or not), and on Ctrl-C while calls are
+  in flight: the native plugin ends its waits; the dynamic plugin ignores it and the engine
+  waits for the Delete in flight. `close` sends Cancel before stopping the plugin.
 - Numbers cross as protobuf Struct values: every number comes back as a float.
+
+Every call the host sends is kept in `PluginHost.sent` (method and request in protobuf's
+JSON form, as the engine's gRPC log shows them).
 
 Representation in this module: property bags are plain dicts; a secret is `Secret(value)`;
 an unknown is `UNKNOWN`. Results use the same representation, so tests compare them directly.

@@ -17,7 +17,8 @@ placeholders, so the record is stable and `tests/test_engine_parity.py` can comp
 
 The operations, in order, for each front end (dynamic: the Python program through the
 Automation API for preview/up, plain CLI commands otherwise; native: the YAML program):
-``preview-create`` (an input unknown), ``up-create``, ``refresh``, ``preview-update-in-place``,
+``preview-bad-provider-config`` (an endpoint CheckConfig refuses), ``preview-create`` (an
+input unknown), ``up-create``, ``refresh``, ``preview-update-in-place``,
 ``up-update-in-place`` (stopTimeoutSeconds), ``up-replace`` (ticketId), ``destroy-failed``
 (the ticket held in PLACING: short stopTimeoutSeconds / customTimeouts.delete), the state
 left after it, ``destroy-cancelled`` (SIGINT while Delete waits), ``destroy`` (after the
@@ -405,6 +406,10 @@ def scenario(recorder: Recorder, *, dynamic: bool, endpoint_url: str) -> None:
     r.config("ticketTimeout", "30")
     r.config("guardEndpoint", endpoint_url, secret=True)
 
+    # A provider setting CheckConfig refuses (http to a host that is not loopback).
+    r.config("gamelift-backfill:endpointUrl", "http://gamelift.example.com")
+    r.run("preview-bad-provider-config", r.program("preview"))
+    r.config("gamelift-backfill:endpointUrl", endpoint_url)
     r.run("preview-create", r.program("preview"))
     r.run("up-create", r.program("up"))
     r.state("state-after-up")

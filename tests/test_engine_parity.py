@@ -28,6 +28,7 @@ from gamelift_backfill.reference import GUARD_TOKEN, TICKET_TOKEN
 from gamelift_emulator import Emulator, EmulatorControl
 from testkit.plugin_host import (
     UNKNOWN,
+    ConfigCheckError,
     PluginHost,
     Secret,
     SentCall,
@@ -221,6 +222,31 @@ def test_a_run_opens_with_handshake_plugin_info_checkconfig_configure(program: P
     with destroying:
         destroying.configure()
         assert methods(destroying.sent) == destroy_start
+
+
+def test_a_provider_setting_checkconfig_refuses_stops_the_run_before_configure(
+    emulator: Emulator,
+) -> None:
+    """An endpoint the native plugin's CheckConfig refuses ends the engine's run before
+    Configure, with the failure naming endpointUrl; the host raises it the same way."""
+    calls = record("native")["preview-bad-provider-config"]["calls"]
+    assert [c["method"] for c in calls] == ["Handshake", "GetPluginInfo", "CheckConfig", "Cancel"]
+    [failure] = calls[2]["response"]["failures"]
+    assert failure["property"] == "endpointUrl"
+
+    with native_plugin(emulator.endpoint_url, endpointUrl="http://gamelift.example.com") as host:
+        with pytest.raises(ConfigCheckError) as refused:
+            host.configure()
+        assert [f.property for f in refused.value.failures] == ["endpointUrl"]
+        assert failure["reason"] == refused.value.failures[0].reason
+    assert methods(host.sent) == ["Handshake", "GetPluginInfo", "CheckConfig", "Cancel"]
+    # The dynamic plugin does not implement CheckConfig: the engine configures it anyway and
+    # the resources' own Check reports the endpoint (the host goes on the same way).
+    dynamic = record("dynamic")["preview-bad-provider-config"]["calls"]
+    assert [c["method"] for c in dynamic][2:5] == ["CheckConfig", "Configure", "Check"]
+    assert "Unimplemented" in dynamic[2]["errors"][0]
+    ticket_check = dynamic[-2]
+    assert [f["property"] for f in ticket_check["response"]["failures"]] == ["endpoint_url"]
 
 
 def test_every_plugin_session_ends_with_cancel(program: Program) -> None:
