@@ -47,8 +47,9 @@ Routes (**contract**: acceptance checks use the first eight)::
                                                  TicketIds / GameSessionArn / GameSessionId /
                                                  FleetId / AliasId if present, "status" (HTTP,
                                                  null while pending), "error" (GameLift's code
-                                                 or null)}; the newest 10,000 are kept,
-                                                 "dropped" counts older ones
+                                                 or null)}, strings cut at 256 characters
+                                                 and lists at 10 items; the newest 10,000
+                                                 are kept, "dropped" counts older ones
 """
 
 from __future__ import annotations

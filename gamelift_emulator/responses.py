@@ -109,6 +109,12 @@ CALL_LOG_MEMBERS = (
 )
 """The request members a call log entry keeps: what names the thing a call acts on (never
 player data)."""
+CALL_LOG_MAX_CHARS = 256
+CALL_LOG_MAX_ITEMS = 10
+"""A logged member keeps at most this many characters (longer strings are cut, ``...``
+appended) and a list at most this many items (strings; anything else as null): a hostile
+request must not make the log hold its body (GameLift's own limits are 128-512 characters
+and 10 ticket IDs)."""
 
 
 class CallRecord:
@@ -149,7 +155,20 @@ class CallRecord:
 def _call_members(params: object) -> dict[str, object]:
     if not isinstance(params, dict):
         return {}
-    return {key: params[key] for key in CALL_LOG_MEMBERS if key in params}
+    return {key: _bounded(params[key]) for key in CALL_LOG_MEMBERS if key in params}
+
+
+def _bounded(value: object) -> object:
+    """A member as the call log keeps it: a short string, a short list of them, or None."""
+    if isinstance(value, str):
+        if len(value) <= CALL_LOG_MAX_CHARS:
+            return value
+        return value[:CALL_LOG_MAX_CHARS] + "..."
+    if isinstance(value, list):
+        return [
+            _bounded(item) if isinstance(item, str) else None for item in value[:CALL_LOG_MAX_ITEMS]
+        ]
+    return None
 
 
 @dataclass

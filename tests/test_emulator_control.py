@@ -358,3 +358,15 @@ def test_call_log_rejects_a_bad_since(control: EmulatorControl) -> None:
     """A since that is not a sequence number is a 400 naming it."""
     with pytest.raises(EmulatorControlError, match="since"):
         control.request("GET", "/call-log?since=-1")
+
+
+def test_call_log_keeps_only_a_bounded_part_of_hostile_members(
+    control: EmulatorControl, gamelift: Any
+) -> None:
+    """Overlong IDs and lists are logged cut short, so the call log never holds a request body."""
+    long_id = "a" * 5000
+    with pytest.raises(gamelift.exceptions.ClientError):
+        gamelift.describe_matchmaking(TicketIds=[long_id] * 50)
+    (entry,) = control.call_log()
+    assert entry["TicketIds"] == ["a" * 256 + "..."] * 10
+    assert (entry["status"], entry["error"] is not None) == (400, True)
