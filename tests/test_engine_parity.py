@@ -516,3 +516,21 @@ def test_cancel_reaches_the_plugin_while_delete_waits() -> None:
     assert "cancelled while waiting for backfill ticket <ticket-2>" in delete["errors"][0]
     dynamic = record("dynamic")["destroy-cancelled"]
     assert dynamic["cli_exit_after_sigint"] == "only after the delete's own deadline"
+
+
+def test_a_replacement_checks_again_then_deletes_before_it_creates() -> None:
+    """When Diff asks to replace a ticket (deleteBeforeReplace), the engine checks the new
+    inputs once more with empty olds, deletes the old ticket, then creates the new one:
+    host tests that replace follow that order."""
+    for kind in KINDS:
+        calls = [
+            c
+            for c in sessions(record(kind)["up-replace"])[-1]
+            if c.get("urn", "").endswith("::ticket")
+        ]
+        assert [c["method"] for c in calls] == ["Check", "Diff", "Check", "Delete", "Create"]
+        diff = calls[1]["response"]
+        assert diff["deleteBeforeReplace"] is True
+        assert diff["replaces"] == ["ticketId" if kind == "native" else "ticket_id"]
+        assert calls[2]["olds"] == {}
+        assert calls[3]["id"] != calls[4]["response"]["id"]
