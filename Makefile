@@ -68,7 +68,7 @@ bench: setup
 
 # Teardown through the real Pulumi CLI (docs/benchmarks.md): `pulumi destroy` of one guard
 # over N=200 tickets vs 200 BackfillTickets (native YAML program, dynamic Python program) vs
-# `gamelift-backfill drain`. About 10 minutes with 3 rounds on 2 cores;
+# `gamelift-backfill drain`. About 7 minutes with 3 rounds on 2 cores;
 # BENCH_ENGINE_FLAGS="--tickets 2 --rounds 1" for a smoke run.
 .PHONY: bench-engine
 bench-engine: setup
