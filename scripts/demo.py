@@ -533,10 +533,9 @@ def pulumi_cli_or_none(offline: bool) -> Path | None:
         return None
     cli = find_pulumi()
     if cli is None:
-        built = BUILT_CLI.relative_to(ROOT)
         say(
-            f"the Pulumi CLI is not available (none on PATH, and no {built}: `make setup` "
-            "builds it where go is installed): running the offline half instead"
+            "the Pulumi CLI is not available (none on PATH, and none built: `make setup` "
+            "builds one where go is installed): running the offline half instead"
         )
     return cli
 

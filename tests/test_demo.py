@@ -37,11 +37,19 @@ ONLINE_TIMEOUT_SECONDS = 600
 
 RunDemo = Callable[..., subprocess.CompletedProcess[str]]
 
+WITHOUT_BUILT_CLI = (
+    "import runpy, sys; from pathlib import Path; import testkit.pulumi_cli as cli; "
+    "cli.BUILT_CLI = Path('/nonexistent/pulumi'); "
+    f"runpy.run_path({str(DEMO)!r}, run_name='__main__')"
+)
+"""`python -c` running the demo as if `make setup` had built no CLI (this checkout has one)."""
+
 
 @pytest.fixture
 def run_demo(tmp_path: Path) -> Iterator[RunDemo]:
     """Run `scripts/demo.py ARGS --offline` as `make` would (`offline=False` with a `path`:
-    the online half with the CLI found there, or none); any emulator left is stopped."""
+    the online half with the CLI found there; `built_cli=False`: as if `make setup` had
+    built none); any emulator left is stopped."""
     env = {
         **os.environ,
         "GAMELIFT_DEMO_OFFLINE": "1",
@@ -52,13 +60,14 @@ def run_demo(tmp_path: Path) -> Iterator[RunDemo]:
     }
 
     def run(
-        *args: str, offline: bool = True, path: str | None = None
+        *args: str, offline: bool = True, path: str | None = None, built_cli: bool = True
     ) -> subprocess.CompletedProcess[str]:
         run_env = dict(env, PATH=path or env.get("PATH", ""))
         if not offline:
             del run_env["GAMELIFT_DEMO_OFFLINE"]
+        demo_script = [str(DEMO)] if built_cli else ["-c", WITHOUT_BUILT_CLI]
         return subprocess.run(
-            [sys.executable, str(DEMO), *args, *(["--offline"] if offline else [])],
+            [sys.executable, *demo_script, *args, *(["--offline"] if offline else [])],
             cwd=ROOT,
             env=run_env,
             capture_output=True,
@@ -105,9 +114,6 @@ def test_offline_demo_drains_every_ticket_and_deletes_the_configuration(run_demo
     assert refuses_connections(emulator_url(output))
 
 
-@pytest.mark.skipif(
-    (ROOT / ".pulumi-cli" / "bin" / "pulumi").exists(), reason="a project-local Pulumi CLI exists"
-)
 def test_demo_without_a_cli_says_so_once_and_runs_the_offline_half(
     run_demo: RunDemo, tmp_path: Path
 ) -> None:
@@ -115,14 +121,14 @@ def test_demo_without_a_cli_says_so_once_and_runs_the_offline_half(
     half under that label, and exits 0 on success."""
     empty = tmp_path / "bin"
     empty.mkdir()
-    result = run_demo("demo", "--port", "0", offline=False, path=str(empty))
+    result = run_demo("demo", "--port", "0", offline=False, path=str(empty), built_cli=False)
     output = result.stdout
 
     assert result.returncode == 0, output + result.stderr
     assert output.count("the Pulumi CLI is not available") == 1
     assert output.splitlines()[0] == (
-        "[demo] the Pulumi CLI is not available (none on PATH, and no .pulumi-cli/bin/pulumi: "
-        "`make setup` builds it where go is installed): running the offline half instead"
+        "[demo] the Pulumi CLI is not available (none on PATH, and none built: `make setup` "
+        "builds one where go is installed): running the offline half instead"
     )
     assert "OFFLINE HALF: no `pulumi up` ran" in output
     assert "$ pulumi" not in output
