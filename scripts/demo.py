@@ -267,7 +267,8 @@ def seed_sessions(endpoint_url: str, count: int) -> list[str]:
     session through its automatic backfill. Returns the automatic tickets now active.
 
     Call it once per emulator, before any backfill ticket is active: the emulator tries
-    active backfill tickets first in each matching pass, so a group queued then may be
+    active backfill tickets first in each matching pass, and their current players carry no
+    latency, so the latency rule does not keep regions apart; a group queued then may be
     split, some players backfilled into older sessions and the rest (fewer than a match
     needs) left SEARCHING. Later sessions come from `sessions_came`."""
     client = gamelift(endpoint_url)
