@@ -78,13 +78,13 @@ bench-engine: setup
 # account. Without a Pulumi CLI it says so and runs the offline half (DEMO_FLAGS=--offline
 # forces that). `up` leaves the seeded emulator running for `down`.
 .PHONY: demo up down
-demo: $(VENV)/.installed
+demo: $(VENV)/.installed $(PULUMI_CLI)
 	$(BIN)/python scripts/demo.py demo $(DEMO_FLAGS)
 
-up: $(VENV)/.installed
+up: $(VENV)/.installed $(PULUMI_CLI)
 	$(BIN)/python scripts/demo.py up $(DEMO_FLAGS)
 
-down: $(VENV)/.installed
+down: $(VENV)/.installed $(PULUMI_CLI)
 	$(BIN)/python scripts/demo.py down $(DEMO_FLAGS)
 
 clean:

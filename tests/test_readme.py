@@ -46,6 +46,10 @@ EXERCISED_BY: dict[str, tuple[str, str]] = {
         "-m bench.bench_emulator",
         "tests/test_readme.py::test_emulator_bench_prints_its_rate",
     ),
+    "make bench-engine": (
+        "-m bench.bench_engine",
+        "tests/test_bench_engine_smoke.py::test_engine_bench_runs_every_scenario_and_prints_its_rows",
+    ),
     "make soak": (
         "tests/test_soak.py -m soak_long",
         "tests/test_soak.py::test_short_soak_every_teardown_succeeds_or_fails_clearly_and_recovers",
