@@ -31,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from collections.abc import Mapping
@@ -132,18 +133,7 @@ class PulumiSandbox:
         timeout: float = COMMAND_TIMEOUT_SECONDS,
     ) -> subprocess.CompletedProcess[str]:
         """``pulumi ARGS`` in ``cwd``; raises `PulumiCommandError` on failure if ``check``."""
-        done = subprocess.run(
-            self.command(*args),
-            cwd=cwd,
-            env=dict(env) if env is not None else self.env(),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            check=False,
-        )
-        if check and done.returncode != 0:
-            raise PulumiCommandError(list(args), done)
-        return done
+        return self._finish(self.command(*args), list(args), cwd, env, check, timeout)
 
     def python_program(
         self,
@@ -157,13 +147,20 @@ class PulumiSandbox:
         """``pulumi up`` or ``preview`` (``operation``) of the Python program in ``cwd``,
         through the Automation API (testkit/inline_program.py); ``args`` are the driver's
         (``--stack S``, ``--policy-pack P``)."""
-        argv = [
-            str(self.virtualenv / "bin" / "python"),
-            "-P",
-            str(INLINE_PROGRAM),
-            operation,
-            *args,
-        ]
+        python = str(self.virtualenv / "bin" / "python")
+        argv = [python, "-P", str(INLINE_PROGRAM), operation, *args]
+        return self._finish(argv, [operation, *args], cwd, env, check, timeout)
+
+    def _finish(
+        self,
+        argv: list[str],
+        args: list[str],
+        cwd: Path,
+        env: Mapping[str, str] | None,
+        check: bool,
+        timeout: float,
+    ) -> subprocess.CompletedProcess[str]:
+        """Run ``argv`` to the end, output captured; `PulumiCommandError` if ``check``."""
         done = subprocess.run(
             argv,
             cwd=cwd,
@@ -174,7 +171,7 @@ class PulumiSandbox:
             check=False,
         )
         if check and done.returncode != 0:
-            raise PulumiCommandError([operation, *args], done)
+            raise PulumiCommandError(args, done)
         return done
 
     def popen(
@@ -189,6 +186,31 @@ class PulumiSandbox:
             stderr=subprocess.STDOUT,
             text=True,
         )
+
+    def stop_leftovers(self) -> list[int]:
+        """SIGKILL every process still running with this sandbox's ``PULUMI_HOME``; their IDs.
+
+        A test that kills the CLI (SIGKILL mid-drain) leaves its plugins running: the engine
+        starts each plugin in a process group of its own, so killing the CLI's group does
+        not reach them, and nothing else ever stops them. Every process the sandbox starts,
+        and every plugin the engine starts for it, inherits the variable. Reads ``/proc``:
+        elsewhere than Linux, nothing is done.
+        """
+        marker = f"PULUMI_HOME={self.home}".encode()
+        stopped = []
+        for proc in Path("/proc").glob("[0-9]*"):
+            try:
+                variables = (proc / "environ").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            pid = int(proc.name)
+            if marker in variables and pid != os.getpid():
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    continue
+                stopped.append(pid)
+        return stopped
 
     def export(self, stack: str, cwd: Path, *, show_secrets: bool = False) -> dict[str, Any]:
         """``pulumi stack export`` of ``stack``, parsed."""

@@ -153,6 +153,9 @@ def pulumi_cli() -> Path:
 
 
 @pytest.fixture
-def pulumi(pulumi_cli: Path, tmp_path: Path) -> PulumiSandbox:
-    """A `PulumiSandbox` of this test: own Pulumi home and file state backend."""
-    return PulumiSandbox(tmp_path / "pulumi", pulumi_cli)
+def pulumi(pulumi_cli: Path, tmp_path: Path) -> Iterator[PulumiSandbox]:
+    """A `PulumiSandbox` of this test: own Pulumi home and file state backend; whatever it
+    started and left running (plugins of a killed CLI) is stopped after the test."""
+    sandbox = PulumiSandbox(tmp_path / "pulumi", pulumi_cli)
+    yield sandbox
+    sandbox.stop_leftovers()

@@ -39,6 +39,7 @@ def make_project(dest: Path, *, package: bool = True, release_1: bool = False) -
     1's (tests/fixtures/e2e_release1) instead of the shims."""
     ignore = shutil.ignore_patterns("__pycache__")
     shutil.copytree(PROJECT_FIXTURE, dest, ignore=ignore)
+    shutil.copy2(FIXTURES / "matchmaking.py", dest / "matchmaking.py")
     if package:
         shutil.copytree(REPOSITORY / "gamelift_backfill", dest / "gamelift_backfill", ignore=ignore)
         shutil.copytree(REPOSITORY / "providers", dest / "providers", ignore=ignore)

@@ -140,7 +140,7 @@ def _cloud_control(name: str, state: object) -> dict[str, object]:
             ),
             False,
         ),
-        # A program's own dynamic resource (tests/fixtures/e2e_doctor/matchmaking.py).
+        # A program's own dynamic resource (tests/fixtures/matchmaking.py).
         (resource(DYNAMIC_CONFIG, "c", inputs={"backfill_mode": "AUTOMATIC"}), True),
         (resource(DYNAMIC_CONFIG, "c", inputs={"backfill_mode": "MANUAL"}), False),
         (

@@ -177,7 +177,7 @@ def killed_destroy(
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
-        start_new_session=True,  # its plugins in its group: killed with it, below
+        start_new_session=True,  # the CLI, killed below; its plugins by the fixture
     )
     try:
         # The guard has stopped the other session's ticket, been refused the held one
@@ -254,7 +254,8 @@ def test_a_destroy_killed_mid_drain_leaves_a_pending_delete_the_doctor_explains(
 
 def start_up(pulumi: PulumiSandbox, project: Path) -> subprocess.Popen[str]:
     """`pulumi up` of the project (testkit/inline_program.py) in a process group of its own:
-    the driver, the CLI it starts and the plugins, killed together by `os.killpg`."""
+    the driver and the CLI it starts, killed together by `os.killpg` (the plugins the
+    engine started, each in a group of its own, by the `pulumi` fixture)."""
     return subprocess.Popen(
         [
             str(pulumi.virtualenv / "bin" / "python"),

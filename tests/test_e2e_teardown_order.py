@@ -40,6 +40,8 @@ from testkit.seeding import RULE_SET_BODY
 pytestmark = pytest.mark.e2e
 
 FIXTURE = Path(__file__).resolve().parent / "fixtures" / "teardown_program"
+MATCHMAKING_MODULE = FIXTURE.parent / "matchmaking.py"
+"""The configuration's dynamic resource, shared with tests/fixtures/e2e_doctor."""
 STACK = "test"
 REGION = "us-east-1"
 FLEET_ID = "fleet-teardown"
@@ -99,6 +101,7 @@ class TeardownStack:
 def copy_fixture(dest: Path) -> Path:
     """The test program with the package beside it (a user's checkout), sharing the venv."""
     shutil.copytree(FIXTURE, dest, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy2(MATCHMAKING_MODULE, dest / MATCHMAKING_MODULE.name)
     shutil.copytree(
         REPOSITORY / "gamelift_backfill",
         dest / "gamelift_backfill",
