@@ -184,6 +184,7 @@ def run_program() -> Iterator[ProgramRunner]:
     yield ProgramRunner()
     asyncio.set_event_loop(None)
     loop.close()
+    asyncio.set_event_loop_policy(None)  # as before: the next get_event_loop() makes one
     pulumi.runtime.set_all_config({})
     settings.reset_options(
         project="project",
