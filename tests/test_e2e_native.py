@@ -272,13 +272,11 @@ def test_custom_timeout_bounds_a_destroy_waiting_on_a_placing_ticket(
     pulumi.run("up", "--yes", "--stack", STACK, cwd=project)
     control.set_ticket_status(ticket_id, "PLACING")
 
-    started = time.monotonic()
     failed = pulumi.run("destroy", "--yes", "--stack", STACK, cwd=project, check=False)
-    elapsed = time.monotonic() - started
 
     assert failed.returncode != 0
+    # The bound that ended the wait is customTimeouts' 3 s, not stopTimeoutSeconds (900).
     assert f"still active after 3s: {ticket_id} (PLACING)" in failed.stdout
-    assert elapsed < 60  # far below stopTimeoutSeconds (900 by default)
     deployment = pulumi.export(STACK, project)["deployment"]
     assert ticket_urn(project) in {r["urn"] for r in deployment["resources"]}
     assert not deployment.get("pending_operations")
