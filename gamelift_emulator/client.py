@@ -140,8 +140,16 @@ class EmulatorControl:
         placement_ms: float | None = None,
         session_activation_ms: float | None = None,
         session_termination_ms: float | None = None,
+        auto_backfill_delay_ms: float | None = None,
+        auto_backfill_delay_jitter_ms: float | None = None,
+        seed: int | None = None,
     ) -> dict[str, Any]:
-        """Change the given lifecycle settings; return all settings in force."""
+        """Change the given lifecycle settings; return all settings in force.
+
+        ``auto_backfill_delay_ms`` (+ a random part up to ``auto_backfill_delay_jitter_ms``,
+        seeded by ``seed``, which applies to Regions first used after it): how long after a
+        session's backfill ticket ends on its own its replacement automatic ticket starts.
+        """
         body = _without_none(
             stop_delay_ms=stop_delay_ms,
             queued_ms=queued_ms,
@@ -151,6 +159,9 @@ class EmulatorControl:
             placement_ms=placement_ms,
             session_activation_ms=session_activation_ms,
             session_termination_ms=session_termination_ms,
+            auto_backfill_delay_ms=auto_backfill_delay_ms,
+            auto_backfill_delay_jitter_ms=auto_backfill_delay_jitter_ms,
+            seed=seed,
         )
         result: dict[str, Any] = self.request("POST", "/settings", body)
         return result

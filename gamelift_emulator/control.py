@@ -21,7 +21,11 @@ Routes (**contract**: acceptance checks use the first eight)::
                                                  placement_ms, retention_s, seed,
                                                  auto_backfill_regenerate,
                                                  session_activation_ms,
-                                                 session_termination_ms)
+                                                 session_termination_ms,
+                                                 auto_backfill_delay_ms,
+                                                 auto_backfill_delay_jitter_ms); numbers
+                                                 finite and >= 0; a bad value answers 400
+                                                 naming the field; -> all settings
     POST   /_emulator/faults                     see ``faults``; empty body clears
     GET    /_emulator/calls                      {"<Operation>": count} since reset
     GET    /_emulator/tickets                    [ticket, ...] with GameLift's names
@@ -50,6 +54,23 @@ Routes (**contract**: acceptance checks use the first eight)::
                                                  or null)}, strings cut at 256 characters
                                                  and lists at 10 items; the newest 10,000
                                                  are kept, "dropped" counts older ones
+
+The replacement gap (``auto_backfill_delay_ms``, ``auto_backfill_delay_jitter_ms``): when a
+game session's backfill ticket ends on its own (COMPLETED after a match, TIMED_OUT, FAILED)
+and the session is still ACTIVE, not full, of a configuration in AUTOMATIC mode, with
+automatic backfill not turned off, GameLift starts a new automatic ticket for it. AWS does
+not document how long after; the emulator starts it ``auto_backfill_delay_ms`` later plus
+a random part, uniform in [0, ``auto_backfill_delay_jitter_ms``], drawn from a generator
+seeded by ``seed`` (same seed, same calls: same delays). Both 0 (the default): at once, as
+before. The delay runs on the emulator's clock (``POST /_emulator/clock/advance`` on a
+ManualClock; on the system clock the lifecycle timer starts it unasked). Until it starts,
+MatchmakerData's ``autoBackfillTicketId`` still names the ended ticket; then it names the
+new one. Whether the session still wants one is judged when it falls due: StopMatchmaking of
+the session's automatic ticket turns automatic backfill off for that session for good, and
+UpdateMatchmakingConfiguration to BackfillMode MANUAL stops every new automatic ticket of the
+configuration, replacements already scheduled included (they stay dropped if the mode goes
+back to AUTOMATIC; tickets already running are not cancelled). AWS documents neither the
+delay nor what a change of mode does to tickets already running or scheduled.
 """
 
 from __future__ import annotations

@@ -434,8 +434,7 @@ class MatchOperations(TicketOperations):
         """The backfill ticket is done; automatic backfill goes on while the session has room."""
         if session.backfill_ticket_id == ticket.ticket_id:
             session.backfill_ticket_id = None
-        if self.settings.auto_backfill_regenerate:
-            self._maybe_auto_backfill(session, at)
+        self._replace_auto_backfill(session, at)
 
     def _fail(self, proposal: Proposal, at: float, message: str) -> None:
         self._proposals.pop(proposal.match_id, None)

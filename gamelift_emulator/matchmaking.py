@@ -6,6 +6,12 @@ of it, or TIMED_OUT (``RequestTimeoutSeconds``) or CANCELLED (StopMatchmaking, a
 request holding one of its players). Every change is recorded as a FlexMatch event
 (:mod:`events`).
 
+Automatic backfill: a non-full ACTIVE session of an AUTOMATIC configuration has an
+automatic ticket; when a session's backfill ticket ends on its own (COMPLETED, TIMED_OUT,
+FAILED) the replacement starts ``auto_backfill_delay_ms`` (+ seeded jitter) later, if the
+session still wants one then. StopMatchmaking of the automatic ticket turns it off for the
+session for good; BackfillMode MANUAL stops every new one, scheduled replacements included.
+
 Time only moves through the injected clock. Changes happen on a heap of due events
 (search, timeout, cancel, expire, and the matches layer's own) that every call drains
 first, in time order, so a call costs O(its own work + events that fell due).
@@ -56,6 +62,7 @@ _FINAL_EVENTS = {
 }
 
 _TICKET_EVENTS = frozenset({"search", "timeout", "cancel", "expire"})
+_REPLACE = "replace"  # a session's replacement automatic ticket falls due (key: its ARN)
 
 PLACING_MESSAGE = "Matchmaking ticket is in PLACING status and cannot be canceled."
 
@@ -125,6 +132,10 @@ class TicketOperations(ResourceOperations):
         self._pass_due: dict[str, float] = {}  # configuration -> next matching pass
         self._events: list[tuple[float, int, str, str, int]] = []  # (due, seq, kind, id, epoch)
         self._rng = random.Random(int(settings.seed))
+        # Delays of replacement automatic tickets: a generator of their own, so that drawing
+        # them changes no ID or match of a seeded run.
+        self._delay_rng = random.Random(f"auto-backfill-delay:{int(settings.seed)}")
+        self._replacements: dict[str, int] = {}  # session ARN -> token of its scheduled one
         self.event_log = EventLog()
 
     # ------------------------------------------------------------------- hooks
@@ -139,6 +150,15 @@ class TicketOperations(ResourceOperations):
 
     def _active_tickets(self, configuration_name: str) -> int:
         return self._active_by_configuration[configuration_name]
+
+    def _automatic_backfill_stopped(self, configuration_name: str, at: float) -> None:
+        """The configuration left AUTOMATIC: replacements scheduled for its sessions are
+        dropped (they do not come back if it returns to AUTOMATIC before they fall due)."""
+        super()._automatic_backfill_stopped(configuration_name, at)
+        for arn in list(self._replacements):
+            session = self._sessions.get(arn)
+            if session is None or session.configuration_name == configuration_name:
+                del self._replacements[arn]
 
     def _ticket(self, ticket_id: str) -> Ticket:
         try:
@@ -210,6 +230,8 @@ class TicketOperations(ResourceOperations):
             at, _, kind, key, epoch = heapq.heappop(self._events)
             if kind in _TICKET_EVENTS:
                 self._ticket_event(kind, key, epoch, at)
+            elif kind == _REPLACE:
+                self._replacement_due(key, epoch, at)
             else:
                 self._match_event(kind, key, at)
 
@@ -350,20 +372,53 @@ class TicketOperations(ResourceOperations):
         if session is None or session.backfill_ticket_id != ticket.ticket_id:
             return
         session.backfill_ticket_id = None
-        if status in _REGENERATE_AFTER and self.settings.auto_backfill_regenerate:
+        if status in _REGENERATE_AFTER:
+            self._replace_auto_backfill(session, at)
+
+    def _replace_auto_backfill(self, session: GameSession, at: float) -> None:
+        """A backfill ticket of ``session`` ended on its own at ``at``: the next automatic
+        one starts now (delay 0, as before) or is scheduled after the configured delay."""
+        if not self.settings.auto_backfill_regenerate:
+            return
+        delay_ms = self.settings.auto_backfill_delay_ms
+        jitter_ms = self.settings.auto_backfill_delay_jitter_ms
+        if delay_ms <= 0 and jitter_ms <= 0:
             self._maybe_auto_backfill(session, at)
+            return
+        if session.arn in self._replacements or not self._wants_auto_backfill(session):
+            return  # one is scheduled already, or none would start
+        if jitter_ms > 0:
+            delay_ms += self._delay_rng.uniform(0.0, jitter_ms)
+        token = self._next_seq()
+        self._replacements[session.arn] = token
+        self._schedule_id(at + delay_ms / 1000.0, _REPLACE, session.arn, token)
+
+    def _replacement_due(self, arn: str, token: int, at: float) -> None:
+        """A scheduled replacement falls due: it starts if the session still wants one."""
+        if self._replacements.get(arn) != token:
+            return  # dropped (MANUAL) or superseded
+        del self._replacements[arn]
+        session = self._sessions.get(arn)
+        if session is not None and self.settings.auto_backfill_regenerate:
+            self._maybe_auto_backfill(session, at)
+
+    def _wants_auto_backfill(self, session: GameSession) -> bool:
+        """GameLift would run automatic backfill for it: AUTOMATIC, not turned off by
+        StopMatchmaking, ACTIVE, not full, and no backfill ticket active."""
+        configuration = self._configurations.get(session.configuration_name or "")
+        return (
+            configuration is not None
+            and configuration.data.get("BackfillMode") == "AUTOMATIC"
+            and session.auto_backfill
+            and session.status == "ACTIVE"
+            and not session.full
+            and session.backfill_ticket_id is None
+        )
 
     def _maybe_auto_backfill(self, session: GameSession, at: float) -> None:
         """Start an automatic backfill ticket if GameLift would: AUTOMATIC, on, not full."""
         configuration = self._configurations.get(session.configuration_name or "")
-        if (
-            configuration is None
-            or configuration.data.get("BackfillMode") != "AUTOMATIC"
-            or not session.auto_backfill
-            or session.status != "ACTIVE"
-            or session.full
-            or session.backfill_ticket_id is not None
-        ):
+        if configuration is None or not self._wants_auto_backfill(session):
             return
         ticket = self._new_ticket(
             None,

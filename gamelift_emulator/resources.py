@@ -252,6 +252,9 @@ class ResourceOperations(BackendState):
         """Hook for the ticket layer: active tickets of a configuration."""
         return 0
 
+    def _automatic_backfill_stopped(self, configuration_name: str, at: float) -> None:
+        """Hook for the ticket layer: the configuration's BackfillMode left AUTOMATIC."""
+
     # ----------------------------------------------------------------- lookups
 
     def _configuration(self, name_or_arn: str) -> NamedResource:
@@ -740,7 +743,10 @@ class ResourceOperations(BackendState):
             data["FlexMatchMode"], data.get("GameSessionQueueArns")
         )
         self._check_backfill_mode(data)
+        was_automatic = configuration.data.get("BackfillMode") == "AUTOMATIC"
         configuration.data = data
+        if was_automatic and data.get("BackfillMode") != "AUTOMATIC":
+            self._automatic_backfill_stopped(data["Name"], self.clock.now())
         return {"Configuration": dict(data)}
 
     @locked

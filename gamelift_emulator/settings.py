@@ -3,12 +3,13 @@
 The control API (``POST /_emulator/settings``) and in-process callers both go through
 :func:`validated_changes`; ``BackendStore.reset`` restores the settings it started with.
 A setting's type is its default's: a ``bool`` takes only ``true``/``false``, a number
-only a non-negative number.
+only a finite non-negative number.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass, fields
 
@@ -33,6 +34,13 @@ class EmulatorSettings:
     session_activation_ms: float = 0.0
     # TerminateGameSession: TERMINATING for this long, then TERMINATED (0: at once).
     session_termination_ms: float = 0.0
+    # After a session's backfill ticket ends on its own (COMPLETED, TIMED_OUT, FAILED), the
+    # replacement automatic ticket starts this long after (AWS documents no delay; 0: at
+    # once, as before), plus a seeded random part of 0 to ``auto_backfill_delay_jitter_ms``:
+    # uniform in [delay, delay + jitter], drawn per replacement from the backend's own
+    # generator, seeded by ``seed`` (same seed and calls, same delays).
+    auto_backfill_delay_ms: float = 0.0
+    auto_backfill_delay_jitter_ms: float = 0.0
 
 
 def validated_changes(changes: Mapping[str, object]) -> dict[str, object]:
@@ -48,11 +56,31 @@ def validated_changes(changes: Mapping[str, object]) -> dict[str, object]:
             if not isinstance(value, bool):
                 raise InvalidRequestException(f"setting {name!r} must be true or false")
             out[name] = value
-        elif isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
-            raise InvalidRequestException(f"setting {name!r} must be a number >= 0")
         else:
-            out[name] = float(value)
+            number = _finite(value)
+            if number is None or number < 0:
+                raise InvalidRequestException(
+                    f"setting {name!r} must be a finite number >= 0, got {_shown(value)}"
+                )
+            out[name] = number
     return out
+
+
+def _finite(value: object) -> float | None:
+    """``value`` as a finite float, or None (a bool, not a number, NaN, infinite, too big)."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:  # an integer of hundreds of digits
+        return None
+    return number if math.isfinite(number) else None
+
+
+def _shown(value: object) -> str:
+    """``value`` for an error message, cut short."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def assign_settings(settings: EmulatorSettings, values: Mapping[str, object]) -> None:

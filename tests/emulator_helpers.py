@@ -92,12 +92,18 @@ class EventReceiver:
 
     def wait_for_type(self, event_type: str, timeout: float = 60.0) -> dict[str, Any]:
         """The first event of ``event_type``, once it arrived."""
+        return self.wait_for_event(lambda e: e["detail"]["type"] == event_type, event_type, timeout)
+
+    def wait_for_event(
+        self, wanted: Callable[[dict[str, Any]], bool], what: str, timeout: float = 60.0
+    ) -> dict[str, Any]:
+        """The first event ``wanted`` accepts (``what`` names it), once it arrived."""
 
         def found() -> dict[str, Any] | None:
-            return next((e for e in self.received if e["detail"]["type"] == event_type), None)
+            return next((e for e in self.received if wanted(e)), None)
 
         with self._arrived:
-            assert self._arrived.wait_for(lambda: found() is not None, timeout), event_type
+            assert self._arrived.wait_for(lambda: found() is not None, timeout), what
             event = found()
             assert event is not None
             return event
