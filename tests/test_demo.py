@@ -230,6 +230,7 @@ def demo_port() -> Iterator[None]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
+@pytest.mark.e2e
 def test_online_demo_runs_up_and_destroy_with_the_built_cli(
     run_demo: RunDemo, pulumi_cli: Path, demo_port: None, tmp_path: Path
 ) -> None:
