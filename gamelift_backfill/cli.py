@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -31,6 +32,7 @@ from typing import Any, NoReturn, TextIO
 
 from gamelift_backfill.behaviour.common import Waiting
 from gamelift_backfill.behaviour.guard import Guard
+from gamelift_backfill.behaviour.guard import validated as guard_validated
 from gamelift_backfill.core.errors import (
     BackfillError,
     Failure,
@@ -75,6 +77,11 @@ STILL_ACTIVE_EXIT_CODE = StopTimeoutError.exit_code
 OPTION_NAMES = option_names()
 # Options every command takes (_common_options); drain takes the guard's others.
 COMMON_OPTIONS = ("region", "endpoint_url", "stop_timeout_seconds", "max_concurrency")
+# A property named in a reason ("needs configuration_name") as the option that sets it.
+# Only names with an underscore: "region" is also a word.
+_OPTION_WORDS = re.compile(
+    r"\b(" + "|".join(re.escape(name) for name in OPTION_NAMES if "_" in name) + r")\b"
+)
 # Positional on stop and status: a failure there names the argument, not an option.
 POSITIONAL = {"ticket_ids": "TICKET_ID"}
 PROGRESS_INTERVAL_SECONDS = 0.2
@@ -223,7 +230,8 @@ def _validated(args: argparse.Namespace) -> tuple[str, str | None]:
             for name, value in declared_inputs(args).items()
             if name not in COMMON_OPTIONS
         )
-    _, failures = normalise(inputs)
+    # drain's inputs are a guard's: the guard's own rules (the opt-in needs a configuration).
+    _, failures = guard_validated(inputs) if args.command == "drain" else normalise(inputs)
     if failures:
         raise InputError([_as_option(failure, args.command) for failure in failures])
     try:
@@ -240,10 +248,11 @@ def _as_option(failure: Failure, command: str) -> Failure:
     """``fleet_ids[1]: ...`` -> ``--fleet-id[1]: ...``; stop's and status's ticket IDs
     (positional) are ``TICKET_ID[0]``."""
     names = {**OPTION_NAMES, **(POSITIONAL if command != "drain" else {})}
+    reason = _OPTION_WORDS.sub(lambda m: OPTION_NAMES[m.group(0)], failure.reason)
     for name, option in names.items():
         if failure.field == name or failure.field.startswith(name + "["):
-            return Failure(option + failure.field[len(name) :], failure.reason)
-    return failure
+            return Failure(option + failure.field[len(name) :], reason)
+    return Failure(failure.field, reason)
 
 
 class Progress:

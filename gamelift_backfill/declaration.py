@@ -303,6 +303,21 @@ GUARD = ResourceDeclaration(
             option="--max-concurrency",
         ),
         Property(
+            "disable_automatic_backfill",
+            "boolean",
+            "On delete, before draining, set the matchmaking configuration named by "
+            "`{configuration_name}` to BackfillMode MANUAL (UpdateMatchmakingConfiguration), so "
+            "GameLift starts no new automatic backfill ticket while the drain runs or after "
+            "it. This changes a configuration that may belong to others: every game session "
+            "of it loses automatic backfill, not only those on these fleets. Set it when the "
+            "configuration is destroyed by the same stack (a resource that this guard "
+            "depends on), so nothing else relies on it. Needs `{configuration_name}`; the IAM "
+            "policy then needs gamelift:UpdateMatchmakingConfiguration. A configuration "
+            "already gone is no error.",
+            default=False,
+            option="--disable-automatic-backfill",
+        ),
+        Property(
             "active_ticket_count",
             "integer",
             "Active backfill tickets on the fleets when last created, updated or refreshed.",

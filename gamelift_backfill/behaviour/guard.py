@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from gamelift_backfill.core.backfill_mode import disable_automatic_backfill
 from gamelift_backfill.core.drain import DrainReport, count_active, drain
 from gamelift_backfill.core.errors import BackfillError, Failure, InputError
 from gamelift_backfill.core.tickets import (
@@ -31,6 +32,7 @@ from gamelift_backfill.translate import (
     comparable,
     endpoint_for,
     endpoint_or_raise,
+    is_unknown,
     normalise,
     region_for,
 )
@@ -42,6 +44,7 @@ OUTPUT_NAMES = GUARD.output_names
 REPLACE_KEYS = GUARD.replace_keys
 DEFAULTS: dict[str, Any] = GUARD.defaults
 LIST_NAMES = tuple(p.name for p in GUARD.inputs if p.type.endswith("[]"))
+BOOLEAN_NAMES = tuple(p.name for p in GUARD.inputs if p.type == "boolean")
 PROGRESS_EVERY_SECONDS = 10.0
 
 
@@ -54,6 +57,7 @@ class GuardSettings(Where):
     configuration_name: str | None = None
     ticket_ids: list[str] = field(default_factory=list)
     stop_timeout_seconds: float = DEFAULT_STOP_TIMEOUT_SECONDS
+    disable_automatic_backfill: bool = False
     inputs: Mapping[str, Any] = field(default_factory=dict)  # validated, region resolved
 
 
@@ -69,7 +73,25 @@ def validated(props: Mapping[str, Any]) -> tuple[dict[str, Any], list[Failure]]:
         if inputs[name] is None:
             inputs[name] = default
     checked, more = normalise(inputs)
-    return checked, failures + more
+    return checked, failures + more + _flag_failures(checked)
+
+
+def _flag_failures(inputs: Mapping[str, Any]) -> list[Failure]:
+    """Booleans are booleans; turning backfill off needs the configuration it applies to."""
+    failures = [
+        Failure(name, "must be true or false")
+        for name in BOOLEAN_NAMES
+        if not isinstance(inputs.get(name), bool) and not is_unknown(inputs.get(name))
+    ]
+    if inputs.get("disable_automatic_backfill") is True and not inputs.get("configuration_name"):
+        failures.append(
+            Failure(
+                "disable_automatic_backfill",
+                "needs configuration_name: the matchmaking configuration whose BackfillMode "
+                "is set to MANUAL",
+            )
+        )
+    return failures
 
 
 class DrainLog:
@@ -190,6 +212,7 @@ class Guard:
         options["stop_client"] = settings.client("stop")
         options["max_concurrency"] = settings.max_concurrency
         try:
+            self._disable_automatic_backfill(settings, log)
             report = drain(
                 settings.client(),
                 settings.fleet_ids,
@@ -204,6 +227,18 @@ class Guard:
         return report
 
     # -- helpers -----------------------------------------------------------------------
+
+    def _disable_automatic_backfill(self, settings: GuardSettings, log: DrainLog) -> None:
+        """The opt-in that removes the cause: the configuration to BackfillMode MANUAL, so
+        GameLift starts no replacement ticket behind the drain."""
+        name = settings.configuration_name
+        if not (settings.disable_automatic_backfill and name):
+            return
+        disable_automatic_backfill(settings.client(), name)
+        self.log.info(
+            f"{log.prefix}: automatic backfill of configuration {name} turned off "
+            "(BackfillMode MANUAL) before the drain"
+        )
 
     def settings(
         self,
@@ -236,6 +271,7 @@ class Guard:
             endpoint_url=endpoint,
             stop_timeout_seconds=inputs["stop_timeout_seconds"],
             max_concurrency=int(inputs["max_concurrency"]),
+            disable_automatic_backfill=inputs.get("disable_automatic_backfill") is True,
         )
 
     def _comparable(self, name: str, props: Mapping[str, Any], olds: Mapping[str, Any]) -> Any:
