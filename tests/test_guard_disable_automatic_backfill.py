@@ -138,24 +138,22 @@ def test_native_check_names_the_camel_case_property() -> None:
     assert "configurationName" in checked.failures[0].reason
 
 
+def drain(
+    capsys: pytest.CaptureFixture[str], emulator: Emulator, world: World, *options: str
+) -> tuple[int, str]:
+    """`gamelift-backfill drain --disable-automatic-backfill` of the world's fleet: exit
+    status and the JSON envelope."""
+    where = ["--region", REGION, "--endpoint-url", emulator.endpoint_url, "--json"]
+    fleet = ["--fleet-id", world.fleet_id, "--disable-automatic-backfill"]
+    code, out, _ = run_cli(capsys, "drain", *fleet, *options, *where)
+    return code, out
+
+
 def test_cli_drain_with_the_option_turns_the_configuration_manual(
     emulator: Emulator, world: World, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`drain --disable-automatic-backfill` sets `cfg` to MANUAL, then drains it empty."""
-    code, out, _ = run_cli(
-        capsys,
-        "drain",
-        "--fleet-id",
-        world.fleet_id,
-        "--configuration-name",
-        "cfg",
-        "--disable-automatic-backfill",
-        "--region",
-        REGION,
-        "--endpoint-url",
-        emulator.endpoint_url,
-        "--json",
-    )
+    code, out = drain(capsys, emulator, world, "--configuration-name", "cfg")
     assert code == 0, out
     assert json.loads(out)["data"]["found_active"] == 2
     assert mode(world) == "MANUAL"
@@ -167,18 +165,7 @@ def test_cli_drain_option_without_a_configuration_is_a_usage_error(
 ) -> None:
     """Without --configuration-name nothing is called: exit 2 naming the option."""
     before = world.control.calls()
-    code, out, _ = run_cli(
-        capsys,
-        "drain",
-        "--fleet-id",
-        world.fleet_id,
-        "--disable-automatic-backfill",
-        "--region",
-        REGION,
-        "--endpoint-url",
-        emulator.endpoint_url,
-        "--json",
-    )
+    code, out = drain(capsys, emulator, world)
     assert code == 2
     message = json.loads(out)["error"]["message"]
     assert message.startswith("--disable-automatic-backfill: needs --configuration-name")

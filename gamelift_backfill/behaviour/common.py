@@ -7,6 +7,7 @@ from typing import Any, Protocol
 
 from gamelift_backfill.core.errors import Failure
 from gamelift_backfill.core.tickets import Clock, OnEvent, PipelineOptions, Sleep
+from gamelift_backfill.translate import Phrasebook, ProviderConfig
 
 
 class Log(Protocol):
@@ -17,6 +18,16 @@ class Log(Protocol):
     def warn(self, msg: str) -> None: ...
 
     def error(self, msg: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class FrontEnd:
+    """What a resource's behaviour takes from the front end that serves it: the provider's
+    configuration (where calls go by default), its phrasebook and its log."""
+
+    config: ProviderConfig
+    words: Phrasebook
+    log: Log
 
 
 @dataclass(frozen=True)

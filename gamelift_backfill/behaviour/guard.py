@@ -26,7 +26,6 @@ from gamelift_backfill.declaration import GUARD
 from gamelift_backfill.translate import (
     UNKNOWN_VALUE,
     Phrasebook,
-    ProviderConfig,
     Where,
     advice,
     comparable,
@@ -37,7 +36,7 @@ from gamelift_backfill.translate import (
     region_for,
 )
 
-from .common import NO_OVERRIDE, Checked, Diffed, Log, Waiting
+from .common import NO_OVERRIDE, Checked, Diffed, FrontEnd, Log, Waiting
 
 INPUT_NAMES = GUARD.input_names
 OUTPUT_NAMES = GUARD.output_names
@@ -152,12 +151,8 @@ class DrainLog:
 
 
 @dataclass(frozen=True)
-class Guard:
+class Guard(FrontEnd):
     """A BackfillGuard for one provider configuration, worded and logged by one front end."""
-
-    config: ProviderConfig
-    words: Phrasebook
-    log: Log
 
     def check(self, news: Mapping[str, Any]) -> Checked:
         """Validate every input offline; numbers normalised, defaults filled, unknowns kept."""

@@ -22,8 +22,6 @@ from gamelift_backfill.core.tickets import GONE, describe_tickets, start_backfil
 from gamelift_backfill.core.validation import check_value, member_shape
 from gamelift_backfill.declaration import TICKET
 from gamelift_backfill.translate import (
-    Phrasebook,
-    ProviderConfig,
     Where,
     contains_unknown,
     endpoint_for,
@@ -36,7 +34,7 @@ from gamelift_backfill.translate import (
     stored_where,
 )
 
-from .common import NO_OVERRIDE, Checked, Diffed, Log, Waiting
+from .common import NO_OVERRIDE, Checked, Diffed, FrontEnd, Waiting
 
 INPUT_NAMES = TICKET.input_names
 OUTPUT_NAMES = TICKET.output_names
@@ -142,12 +140,8 @@ def stored(props: Mapping[str, Any]) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
-class Ticket:
+class Ticket(FrontEnd):
     """A BackfillTicket for one provider configuration, worded and logged by one front end."""
-
-    config: ProviderConfig
-    words: Phrasebook
-    log: Log
 
     def check(self, news: Mapping[str, Any]) -> Checked:
         """Validate offline; resolve region and endpoint so that diff compares like with like."""

@@ -28,6 +28,7 @@ from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
 from gamelift_backfill.core.errors import BackfillError, InputError
 from gamelift_backfill.core.validation import check_endpoint_url
+from gamelift_backfill.declaration import CONFIG, PACKAGE
 from gamelift_backfill.translate import NATIVE, ProviderConfig, advice, phrase
 
 from . import engine_log, wire
@@ -125,7 +126,7 @@ class BackfillProvider(provider_pb2_grpc.ResourceProviderServicer):
 
     async def DiffConfig(self, request: Any, context: Any) -> Any:  # noqa: N802
         olds, news = wire.from_struct(request.olds), wire.from_struct(request.news)
-        changed = [k for k in ("region", "endpoint_url") if olds.get(k) != news.get(k)]
+        changed = [p.name for p in CONFIG if olds.get(p.name) != news.get(p.name)]
         return provider_pb2.DiffResponse(
             changes=provider_pb2.DiffResponse.DIFF_SOME
             if changed
@@ -137,7 +138,7 @@ class BackfillProvider(provider_pb2_grpc.ResourceProviderServicer):
         # The provider's own settings: `args` (camelCase keys), else the namespaced
         # `variables` (gamelift-backfill:config:region) of older engines.
         settings: dict[str, Any] = {}
-        prefix = "gamelift-backfill:config:"
+        prefix = f"{PACKAGE}:config:"
         for key, value in request.variables.items():
             if key.startswith(prefix):
                 settings[key.removeprefix(prefix)] = value
