@@ -7,17 +7,19 @@ takes it, and its description. Everything else is derived from these declaration
 
 - the native plugin's package schema (``native/schema.py``) and its camelCase names;
 - the dynamic resources' key sets (``INPUT_NAMES``, ``OUTPUT_NAMES``, ``REPLACE_KEYS``,
-  ``DEFAULTS``) and their Args classes and docstrings (``dynamic_args.py``);
+  ``DEFAULTS``, in ``behaviour/``), their Args classes, docstrings and output types
+  (``dynamic.py``);
 - the names the native plugin rewrites into camelCase in messages (``native/wire.py``);
 - the command line's option names (``cli.OPTION_NAMES``) and ``drain``'s own options;
 - the reference tables of both front ends (``reference.py``);
 - the type tokens the doctor recognises (``doctor/model.py``).
 
-A description names other properties as ``{snake_name}`` and the provider-wide settings as
-``{provider_region}`` / ``{provider_endpoint}``: :meth:`Spelling.render` writes them as
-the front end that shows the text spells them, so the native schema says `ticketId` and
-the provider's `region` where a Python docstring says `ticket_id` and the stack config.
-This module imports nothing of Pulumi and nothing of the front ends.
+A description names other properties as ``{snake_name}``, and what differs per front end
+(the provider-wide settings, a deadline override, import) by the placeholders of ``WORDS``:
+:meth:`Spelling.render` writes them as the front end that shows the text says them, so
+the native schema says `ticketId` and the provider's `region` where a Python docstring
+says `ticket_id` and the stack config. This module imports nothing of Pulumi and nothing
+of the front ends (only the core's two defaults).
 """
 
 from __future__ import annotations
@@ -120,6 +122,10 @@ class Spelling:
     front_end: str
     name: Callable[[Property], str]
     words: Mapping[str, str]  # {placeholder: this front end's words}, see WORDS
+
+    def __post_init__(self) -> None:
+        if set(self.words) != set(WORDS):
+            raise ValueError(f"{self.front_end}: words for exactly {WORDS}")
 
     def render(self, text: str, properties: tuple[Property, ...]) -> str:
         """``text`` with ``{snake_name}`` and the placeholders of WORDS written this front

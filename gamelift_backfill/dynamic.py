@@ -3,7 +3,8 @@ provider's configuration, and errors worded for Python programs.
 
 Part of front end 1 (``backfill_ticket.py``, ``backfill_guard.py``). The providers derive
 from :class:`ConfiguredProvider`: dill pickles them by reference (module path and class
-name, no instance state), so this module's path is in stacks' state too, through them.
+name, no instance state), and a destroy that imports them imports this module too, so it
+must stay importable under this name.
 """
 
 from __future__ import annotations
