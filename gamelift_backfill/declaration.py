@@ -311,15 +311,15 @@ GUARD = ResourceDeclaration(
         Property(
             "disable_automatic_backfill",
             "boolean",
-            "On delete, before draining, set the matchmaking configuration named by "
-            "`{configuration_name}` to BackfillMode MANUAL (UpdateMatchmakingConfiguration), so "
-            "GameLift starts no new automatic backfill ticket while the drain runs or after "
-            "it. This changes a configuration that may belong to others: every game session "
-            "of it loses automatic backfill, not only those on these fleets. Set it when the "
-            "configuration is destroyed by the same stack (a resource that this guard "
-            "depends on), so nothing else relies on it. Needs `{configuration_name}`; the IAM "
-            "policy then needs gamelift:UpdateMatchmakingConfiguration. A configuration "
-            "already gone is no error.",
+            "Before draining (a guard drains on delete), set the matchmaking configuration "
+            "named by `{configuration_name}` to BackfillMode MANUAL "
+            "(UpdateMatchmakingConfiguration), so GameLift starts no new automatic backfill "
+            "ticket while the drain runs or after it. This changes a configuration that may "
+            "belong to others: every game session of it loses automatic backfill, not only "
+            "those on these fleets. Set it when the configuration is being deleted as well "
+            "(in a stack: a resource of the same stack that the guard depends on), so nothing "
+            "else relies on it. Needs `{configuration_name}`; the IAM policy then needs "
+            "gamelift:UpdateMatchmakingConfiguration. A configuration already gone is no error.",
             default=False,
             option="--disable-automatic-backfill",
         ),
