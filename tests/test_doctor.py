@@ -387,12 +387,12 @@ def test_megabytes_of_resources_are_read_and_judged(
     ]
 
 
-def test_readme_shows_what_the_doctor_really_prints(
+def test_troubleshooting_doc_shows_what_the_doctor_really_prints(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The README's troubleshooting output is the command's output on the fixture, verbatim."""
+    """docs/troubleshooting.md's doctor output is the command's output on the fixture, verbatim."""
     monkeypatch.chdir(ROOT)
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "troubleshooting.md").read_text()
     command = "python -m providers doctor tests/fixtures/state/doctor/unguarded_configuration.json"
     block = readme.split(f"$ {command}; echo $?\n", 1)[1].split("```", 1)[0]
     code, out, _ = run_cli(capsys, *command.split()[3:])
