@@ -6,7 +6,7 @@ its own process) with a realistic setting: 5 ms latency on every GameLift call a
 plugin (``tests/plugin_host.py`` starts ``python -m pulumi.dynamic`` as the engine does),
 so the figures include gRPC, state serialization and the provider itself.
 
-Rows (see README.md, "Benchmarks"):
+Rows (see docs/benchmarks.md):
 
 1. one BackfillGuard delete draining N automatic tickets;
 2. the same N tickets as adopted BackfillTicket resources, deleted 4 at a time (the

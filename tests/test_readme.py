@@ -11,12 +11,22 @@ when the link has an anchor.
 
 from __future__ import annotations
 
+import ast
+import inspect
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import yaml  # type: ignore[import-untyped]
+from native_helpers import native_plugin
+
+from gamelift_backfill.backfill_guard import BackfillGuard, BackfillGuardArgs
+from gamelift_backfill.backfill_ticket import BackfillTicket, BackfillTicketArgs
+from gamelift_emulator import Emulator
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -26,6 +36,7 @@ MAKEFILE = (ROOT / "Makefile").read_text()
 COMMAND_PAGES = [ROOT / "README.md", *DOCS]
 LINKED_PAGES = [*COMMAND_PAGES, ROOT / "policy" / "README.md", ROOT / "examples" / "README.md"]
 REFERENCE_DOC = ROOT / "docs" / "reference.md"
+README_MAX_LINES = 300
 GENERATED = re.compile(r"<!-- reference:begin[^>]*-->\n(.*?)<!-- reference:end -->", re.DOTALL)
 
 # Command -> (what its Makefile recipe or the test runs, the test that runs it).
@@ -213,6 +224,75 @@ def test_link_check_sees_headings_and_links_as_github_does() -> None:
         "command-line-gamelift-backfill-or-python--m-providers"
     )
     assert {"inputs", "inputs-1"} <= _anchors(REFERENCE_DOC)
+
+
+def test_readme_is_a_page_for_users() -> None:
+    """The README stays short (the rest lives in docs/) and links every page of docs/ that a
+    user reads, directly or through docs/ itself."""
+    assert len(README.splitlines()) <= README_MAX_LINES
+    linked = {(ROOT / t.partition("#")[0]).resolve() for t in _relative_links(ROOT / "README.md")}
+    for name in ("reference", "cli", "iam", "troubleshooting", "migration", "emulator"):
+        assert (ROOT / "docs" / f"{name}.md").resolve() in linked, name
+
+
+def _fenced(markdown: str, language: str) -> list[str]:
+    """The bodies of a page's fenced code blocks in ``language``."""
+    return re.findall(rf"^```{language}\n(.*?)^```", markdown, flags=re.DOTALL | re.MULTILINE)
+
+
+def test_python_programs_in_the_docs_use_real_arguments_and_outputs() -> None:
+    """Each Python block of the README and docs/reference.md parses, passes only arguments
+    the Args classes take, and reads only outputs the resources have."""
+    args = {"BackfillGuardArgs": BackfillGuardArgs, "BackfillTicketArgs": BackfillTicketArgs}
+    outputs = {*BackfillGuard.__annotations__, *BackfillTicket.__annotations__}
+    blocks = [
+        b
+        for page in (ROOT / "README.md", REFERENCE_DOC)
+        for b in _fenced(page.read_text(), "python")
+    ]
+    calls = 0
+    for block in blocks:
+        for node in ast.walk(ast.parse(block)):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name)
+                and node.func.id in args
+            ):
+                taken = inspect.signature(args[node.func.id]).parameters
+                assert {k.arg for k in node.keywords} <= set(taken), ast.unparse(node)
+                calls += 1
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "guard"
+            ):
+                assert node.attr in outputs, ast.unparse(node)
+    assert calls >= 4, "the README and the reference show both resources' arguments"
+
+
+@pytest.fixture(scope="module")
+def native_schema(_session_emulator: Emulator) -> Iterator[dict[str, Any]]:
+    """The native plugin's schema, as the engine gets it (GetSchema)."""
+    with native_plugin(_session_emulator.endpoint_url) as plugin:
+        yield plugin.get_schema()
+
+
+def test_yaml_program_in_the_readme_uses_real_tokens_and_properties(
+    native_schema: dict[str, Any],
+) -> None:
+    """The README's YAML program names a resource token of the plugin's schema, sets only its
+    input properties, and its outputs read only properties the resource has."""
+    (block,) = _fenced(README, "yaml")
+    program = yaml.safe_load(block)
+    names: dict[str, dict[str, Any]] = {}
+    for name, resource in program["resources"].items():
+        spec = native_schema["resources"][resource["type"]]
+        assert set(resource["properties"]) <= set(spec["inputProperties"]), name
+        names[name] = spec
+    for expression in program["outputs"].values():
+        reference = re.fullmatch(r"\$\{(\w+)\.(\w+)\}", expression)
+        assert reference, expression
+        assert reference[2] in names[reference[1]]["properties"], expression
 
 
 def test_reference_generator_prints_the_generated_tables() -> None:
