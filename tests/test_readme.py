@@ -13,7 +13,10 @@ from __future__ import annotations
 
 import ast
 import inspect
+import json
+import os
 import re
+import shlex
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -27,6 +30,7 @@ from native_helpers import native_plugin
 from gamelift_backfill.backfill_guard import BackfillGuard, BackfillGuardArgs
 from gamelift_backfill.backfill_ticket import BackfillTicket, BackfillTicketArgs
 from gamelift_emulator import Emulator
+from testkit.world import REGION
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
@@ -36,6 +40,10 @@ MAKEFILE = (ROOT / "Makefile").read_text()
 COMMAND_PAGES = [ROOT / "README.md", *DOCS]
 LINKED_PAGES = [*COMMAND_PAGES, ROOT / "policy" / "README.md", ROOT / "examples" / "README.md"]
 REFERENCE_DOC = ROOT / "docs" / "reference.md"
+CLI_PAGES = [ROOT / "README.md", ROOT / "docs" / "cli.md"]
+CLI_PREFIXES = ("gamelift-backfill ", "python -m providers ")
+# Exit statuses of a command line the CLI accepted (2 is VALIDATION_ERROR: not accepted).
+ACCEPTED = {0, 3, 7}
 README_MAX_LINES = 300
 GENERATED = re.compile(r"<!-- reference:begin[^>]*-->\n(.*?)<!-- reference:end -->", re.DOTALL)
 
@@ -293,6 +301,43 @@ def test_yaml_program_in_the_readme_uses_real_tokens_and_properties(
         reference = re.fullmatch(r"\$\{(\w+)\.(\w+)\}", expression)
         assert reference, expression
         assert reference[2] in names[reference[1]]["properties"], expression
+
+
+def _cli_examples() -> list[str]:
+    """The `stop`, `drain` and `status` command lines shown in the README and docs/cli.md
+    (`doctor`'s, which read a state file, are checked by tests/test_doctor.py)."""
+    examples = []
+    for page in CLI_PAGES:
+        for block in _fenced(page.read_text(), "console"):
+            for line in block.splitlines():
+                command = line.removeprefix("$ ").split(";")[0].strip()
+                shown = line.startswith("$ ") and command.startswith(CLI_PREFIXES)
+                if shown and " doctor " not in f" {command} ":
+                    examples.append(command)
+    return examples
+
+
+def test_cli_examples_are_accepted_by_the_command_line(emulator: Emulator) -> None:
+    """Each example command line of the README and docs/cli.md runs against the emulator and
+    is accepted (no VALIDATION_ERROR); with --json it prints one JSON envelope."""
+    examples = _cli_examples()
+    assert len(examples) >= 6, examples
+    env = {**os.environ, "AWS_ENDPOINT_URL_GAMELIFT": emulator.endpoint_url, "AWS_REGION": REGION}
+    for example in examples:
+        # The console command `gamelift-backfill` is `python -m gamelift_backfill` (its main).
+        module, *arguments = shlex.split(example.removeprefix("python -m "))
+        result = subprocess.run(
+            [sys.executable, "-m", module.replace("-", "_"), *arguments],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert result.returncode in ACCEPTED, (example, result.stdout, result.stderr)
+        if "--json" in arguments:
+            assert "success" in json.loads(result.stdout), example
 
 
 def test_reference_generator_prints_the_generated_tables() -> None:
