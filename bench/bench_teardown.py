@@ -52,6 +52,7 @@ import boto3
 import botocore.config
 
 from bench.bench_emulator import emulator_url
+from bench.ratios import ratio_words
 from gamelift_backfill.backfill_guard import BackfillGuardArgs, BackfillGuardProvider
 from gamelift_backfill.backfill_ticket import BackfillTicketArgs, BackfillTicketProvider
 from gamelift_backfill.core.waiters import ACTIVE_STATUSES
@@ -561,7 +562,7 @@ def run(options: Options, say: Callable[[str], None] = print) -> Report:
                     n,
                     seconds,
                     "measured",
-                    f"{dynamic / seconds:.1f}x faster than row 2; "
+                    f"{ratio_words(dynamic / seconds)} than row 2; "
                     + _faster(seconds, drains[n].seconds),
                 )
             )
@@ -628,7 +629,7 @@ def _check_drain(drain: Drain, what: str) -> None:
 
 
 def _faster(seconds: float, guard: float) -> str:
-    return f"guard {seconds / guard:.1f}x faster"
+    return f"guard {ratio_words(seconds / guard)}"
 
 
 def _vs_floor(seconds: float, options: Options, tickets: int) -> str:
