@@ -66,7 +66,7 @@ class DrainReport:
     stop_calls: int = 0
     describe_calls: int = 0
     configuration_calls: int = 0  # DescribeMatchmakingConfigurations
-    watched: int = 0  # passes that watched sessions not yet quiet
+    watched: int = 0  # pauses to watch sessions not yet quiet (each followed by a pass)
 
 
 @dataclass
