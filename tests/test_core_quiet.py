@@ -12,8 +12,10 @@ from typing import Any
 
 import pytest
 
+from gamelift_backfill.core.discovery import ListedSession
 from gamelift_backfill.core.drain import WATCH_BACKOFF, DrainReport, drain
 from gamelift_backfill.core.errors import NotQuietError, StopTimeoutError
+from gamelift_backfill.core.quiet import QuietJudge
 from gamelift_emulator import Emulator, ManualClock
 from testkit.world import SESSION_MAX_PLAYERS, World, make_world
 
@@ -182,3 +184,35 @@ def test_a_watched_session_that_terminates_is_quiet(world: World) -> None:
     report = run_drain(world, sleep=sleep)
     assert (report.passes, report.watched) == (2, 1)
     assert world.now() - started == pytest.approx(WATCH_BACKOFF.initial)
+
+
+def test_an_activating_session_is_watched_and_lookups_are_cached() -> None:
+    """An ACTIVATING session of an AUTOMATIC configuration may start backfill once ACTIVE:
+    not quiet; each configuration is looked up once, and only when no cheaper rule decides."""
+    asked: list[str] = []
+
+    def read(what: str, fn: Any, client: Any, configuration: str) -> str:
+        asked.append(configuration)
+        return "AUTOMATIC"
+
+    def session(
+        arn: str, status: str = "ACTIVE", ticket: str | None = "t", full: bool = False
+    ) -> ListedSession:
+        return ListedSession(arn, status, ticket, "arn:cfg/auto", 8 if full else 2, 8)
+
+    judge = QuietJudge(client=None, accepted={"stopped"}, read=read)
+    judge.saw("t", "COMPLETED")
+    judge.saw("stopped", "CANCELLED")
+    sessions = [
+        session("activating", status="ACTIVATING", ticket=None),
+        session("full", full=True),
+        session("ours", ticket="stopped"),
+        session("ended"),
+    ]
+    states = judge.not_quiet(sessions)
+    assert [(s.game_session_arn, s.ticket_status) for s in states] == [
+        ("activating", None),
+        ("ended", "COMPLETED"),
+    ]
+    assert "ACTIVATING" in states[0].reason
+    assert asked == ["arn:cfg/auto"]
