@@ -12,8 +12,10 @@ quiet) is quiet when:
   models the same), and the drain cannot tell whose it was: a timed-out earlier drain's,
   a BackfillTicket's, a user's, or a retry of our own abandoned call that landed late.
   Requiring "ours in this drain" would make the next teardown after a timeout wait out its
-  whole deadline and fail. A ticket this drain first sees already gone counts the same
-  (tickets are kept for hours, far longer than any gap before a replacement).
+  whole deadline and fail. A ticket this drain first sees already gone counts the same:
+  GameLift describes a ticket for a while after it ends, so that one ended well before the
+  drain, and a replacement would already be named (AWS documents neither period; this is
+  an assumption, and the emulator's retention is a setting).
   A ticket that ended on its own (COMPLETED, TIMED_OUT, FAILED) turned nothing off, and a
   StopMatchmaking on an ended ticket is refused: during the gap before the replacement the
   session's MatchmakerData still names the ended ticket. So does a ticket our accepted
@@ -30,14 +32,13 @@ yet) may still start automatic backfill: the drain watches it.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from typing import Any, TypeVar
+from typing import Any
 
 from .backfill_mode import configuration_backfill_mode
 from .discovery import ListedSession
 from .errors import SessionState
 from .tickets import GONE
 
-T = TypeVar("T")
 Read = Callable[..., Any]  # (what, fn, *args) -> fn(*args), under the drain's deadline
 
 # An automatic ticket in this status had its session's backfill turned off by a StopMatchmaking.
