@@ -596,9 +596,14 @@ LATE_TIMEOUT = 6  # seconds: the row whose replacement comes in the watch's seco
 @pytest.fixture
 def gap_world(manual_emulator: Emulator, manual_clock: ManualClock) -> World:
     """A fleet and an AUTOMATIC configuration on an emulator whose clock only moves when a
-    test moves it; stops land at once, replacements GAP_SECONDS after a ticket ended."""
+    test moves it; stops land at once, replacements GAP_SECONDS after a ticket ended, and
+    ended tickets stay visible far longer than that."""
     control = manual_emulator.control
-    control.settings(stop_delay_ms=0, auto_backfill_delay_ms=GAP_SECONDS * 1000)
+    control.settings(
+        stop_delay_ms=0,
+        auto_backfill_delay_ms=GAP_SECONDS * 1000,
+        retention_s=GAP_SECONDS * 100,  # ended tickets stay visible, as on GameLift (hours)
+    )
     world = make_world(control, gamelift_client(manual_emulator.endpoint_url), clock=manual_clock)
     world.configuration(AUTO)
     return world
