@@ -676,14 +676,20 @@ class SoakRunner:
         """The scenario's game sessions GameLift could still start automatic backfill for,
         each with the automatic ticket its MatchmakerData names (seen from outside). A
         session is quiet when its configuration is not AUTOMATIC, it is not ACTIVE, it is
-        full, or the ticket it names was CANCELLED (StopMatchmaking, accepted, turned its
-        backfill off for good)."""
+        full, or a StopMatchmaking of the ticket it names was accepted (GameLift answered
+        200: the emulator's call log), which turned its backfill off for good even if the
+        ticket then ended otherwise; a CANCELLED ticket was stopped so too."""
         (configuration,) = self.gamelift.describe_matchmaking_configurations(Names=[CONFIGURATION])[
             "Configurations"
         ]
         if configuration.get("BackfillMode") != "AUTOMATIC":
             return {}
         statuses = {t["TicketId"]: t["Status"] for t in self.control.tickets()}
+        stopped = {
+            str(call.get("TicketId"))
+            for call in self.control.call_log()
+            if call["operation"] == "StopMatchmaking" and call.get("status") == 200
+        }
         loud: dict[str, str | None] = {}
         for fleet in world.fleets:
             try:
@@ -700,7 +706,9 @@ class SoakRunner:
                     continue
                 data = json.loads(session.get("MatchmakerData") or "{}")
                 ticket = data.get("autoBackfillTicketId")
-                if ticket is None or statuses.get(ticket) != "CANCELLED":
+                if ticket is None or (
+                    statuses.get(ticket) != "CANCELLED" and ticket not in stopped
+                ):
                     loud[session["GameSessionId"]] = ticket
         return loud
 

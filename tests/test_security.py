@@ -40,6 +40,7 @@ from gamelift_backfill.backfill_ticket import (
     BackfillTicketArgs,
     BackfillTicketProvider,
 )
+from gamelift_backfill.core.backfill_mode import disable_automatic_backfill
 from gamelift_backfill.core.clients import clear_client_cache
 from gamelift_backfill.core.errors import AuthError
 from gamelift_backfill.core.validation import check_endpoint_url
@@ -615,6 +616,8 @@ def test_iam_policy_matches_the_operations_seen_by_the_emulator(
     assert _run_cli("stop", auto, *common)[0] == 0
     control.create_game_session(fleet, "auto", 2, 8)
     assert _run_cli("drain", "--fleet-id", fleet, *common)[0] == 0
+    # The opt-in that turns the guarded configuration's automatic backfill off.
+    disable_automatic_backfill(gamelift, "auto")
     clear_client_cache()
 
     after = control.calls()

@@ -16,9 +16,6 @@ LONG_SCENARIOS = 2000
 SEED = 20240601
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 19 part 2: the drain succeeds only once every session is quiet"
-)
 @pytest.mark.timeout(3600)  # a hang guard: the run takes about 90 s here
 def test_short_soak_every_teardown_succeeds_or_fails_clearly_and_recovers(
     _session_emulator: Emulator,  # noqa: PT019 - its value is used

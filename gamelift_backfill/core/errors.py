@@ -22,6 +22,8 @@ credentials or player IDs.
     │   └── UnsupportedRegionError     UNSUPPORTED_REGION  exit 1  region without GameLift
     ├── EndpointError                  CONNECTION_ERROR    exit 6  refused/reset/timed out
     └── StopTimeoutError               TIMEOUT             exit 7  tickets still active
+        └── NotQuietError              TIMEOUT             exit 7  sessions that may still
+                                                                   start automatic backfill
 
 :func:`translate` is the one place botocore exceptions become these.
 """
@@ -223,6 +225,40 @@ class StopTimeoutError(BackfillError):
         return {t.ticket_id: t.status for t in self.remaining}
 
 
+@dataclass(frozen=True)
+class SessionState:
+    """A game session GameLift may still start automatic backfill for, and why: its status,
+    the automatic ticket its MatchmakerData names (with that ticket's last status)."""
+
+    game_session_arn: str
+    reason: str
+    ticket_id: str | None = None
+    ticket_status: str | None = None
+
+
+class NotQuietError(StopTimeoutError):
+    """The drain's deadline passed while game sessions could still start automatic
+    backfill (``sessions``): nothing is active now, but a replacement ticket may start
+    later and hold the configuration. Never reported as success."""
+
+    def __init__(self, sessions: Sequence[SessionState], timeout_seconds: float) -> None:
+        self.timeout_seconds = timeout_seconds
+        self.sessions: tuple[SessionState, ...] = tuple(sessions)
+        shown = ", ".join(f"{s.game_session_arn} ({s.reason})" for s in self.sessions[:20])
+        more = len(self.sessions) - 20
+        extra = f" and {more} more" if more > 0 else ""
+        BackfillError.__init__(
+            self,
+            f"{len(self.sessions)} game session(s) may still start automatic backfill after "
+            f"{timeout_seconds:g}s: {shown}{extra}. GameLift starts a new automatic backfill "
+            "ticket for an ACTIVE, not full session of an AUTOMATIC configuration some time "
+            "after its ticket ends on its own; stopping that ticket, or the configuration's "
+            "BackfillMode MANUAL, turns it off.",
+            operation="drain",
+            remedies=["retry", "raise_timeout"],
+        )
+
+
 THROTTLING_CODES = frozenset(
     {"ThrottlingException", "Throttling", "TooManyRequestsException", "RequestLimitExceeded"}
 )
@@ -275,6 +311,120 @@ def _redact(text: str, secrets: Iterable[str]) -> str:
     return text
 
 
+@dataclass(frozen=True)
+class Rule:
+    """One row of the translation table: when it applies, and the error it makes.
+
+    A row applies to a botocore ``ClientError`` whose code is in ``codes`` (any code when
+    None), whose retry quota ran out when ``quota_reached`` is True, and whose HTTP status
+    is at least ``min_status``; or, with ``types``, to an exception of one of those types.
+    ``message`` is formatted with ``detail`` (operation, subject, code), ``subject``,
+    ``where`` (region and endpoint), ``operation``, ``code``, ``status``, ``service_msg``
+    (redacted), ``not_found`` (the service's message or "not found"), ``exc_type`` and
+    ``cause`` (the exception's text, redacted). An InputError row gives ``failure`` (field
+    and reason templates) instead of a message.
+    """
+
+    error: type[BackfillError]
+    message: str = ""
+    remedies: tuple[Remedy, ...] = ()
+    codes: frozenset[str] | None = None
+    quota_reached: bool = False
+    min_status: int | None = None
+    types: tuple[type[Exception], ...] = ()
+    keep_status: bool = False  # a ServiceError carries the answer's HTTP status
+    failure: tuple[str, str] | None = None
+
+    def applies(self, exc: Exception, code: str | None, meta: Mapping[str, object]) -> bool:
+        """Whether this row translates ``exc`` (``code``/``meta``: a ClientError's)."""
+        if self.types:
+            return isinstance(exc, self.types)
+        if code is None:
+            return False
+        status = meta.get("HTTPStatusCode")
+        return (
+            (self.codes is None or code in self.codes)
+            and (not self.quota_reached or bool(meta.get("RetryQuotaReached")))
+            and (self.min_status is None or (isinstance(status, int) and status >= self.min_status))
+        )
+
+
+# The table: the first row that applies makes the error; the last rows catch the rest.
+CLIENT_ERROR_RULES: tuple[Rule, ...] = (
+    Rule(
+        AuthError,
+        "{detail} in {where}: the credentials were refused or lack permission "
+        "(the IAM policy must allow gamelift:{operation}).",
+        ("check_credentials",),
+        codes=AUTH_CODES,
+    ),
+    # botocore gave up before its attempts did: the client's retry quota (a budget each
+    # retry spends) is empty, which says throttling is heavy and lasting.
+    Rule(
+        ThrottledError,
+        "{detail} in {where}: still throttled, and botocore's retry quota for this "
+        "process ran out. GameLift's rate limits are per account, so teardowns running "
+        "at the same time share them; keep the default adaptive retry mode "
+        "(AWS_RETRY_MODE=adaptive), which paces calls to the rate limit.",
+        ("retry_later", "lower_concurrency"),
+        codes=THROTTLING_CODES,
+        quota_reached=True,
+    ),
+    Rule(
+        ThrottledError,
+        "{detail} in {where}: still throttled after retries.",
+        ("lower_concurrency", "retry_later"),
+        codes=THROTTLING_CODES,
+    ),
+    Rule(
+        UnsupportedRegionError,
+        "{detail}: the {where} has no GameLift FlexMatch.",
+        ("set_region",),
+        codes=frozenset({"UnsupportedRegionException"}),
+    ),
+    Rule(
+        NotFoundError,
+        "{detail} in {where}: {not_found}. Check the name or ID and the region.",
+        codes=frozenset({"NotFoundException"}),
+    ),
+    Rule(
+        ServiceError,
+        "{detail} (HTTP {status}) in {where} after retries: {service_msg}. "
+        "GameLift is having trouble.",
+        ("retry_later",),
+        min_status=500,
+        keep_status=True,
+    ),
+    Rule(ServiceError, "{detail} in {where}: {service_msg}", keep_status=True),
+)
+OTHER_ERROR_RULES: tuple[Rule, ...] = (
+    Rule(
+        AuthError,
+        "{operation}{subject}: no usable AWS credentials ({exc_type}).",
+        ("check_credentials",),
+        types=NO_CREDENTIALS,
+    ),
+    Rule(
+        InputError,
+        remedies=("set_region",),
+        types=(boto_exc.NoRegionError,),
+        failure=("region", "no region given"),
+    ),
+    Rule(InputError, types=(boto_exc.ParamValidationError,), failure=("{operation}", "{cause}")),
+    Rule(
+        EndpointError,
+        "{operation}{subject}: could not reach GameLift in {where} ({exc_type}).",
+        ("check_endpoint", "retry"),
+        types=UNREACHABLE,
+    ),
+    Rule(
+        ServiceError,
+        "{operation}{subject} failed in {where}: {exc_type}: {cause}",
+        types=(Exception,),
+    ),
+)
+
+
 def translate(
     exc: Exception,
     *,
@@ -288,87 +438,49 @@ def translate(
     """Turn a botocore exception raised by ``operation`` into a BackfillError a user can act on.
 
     ``redact`` lists strings (player IDs) that must not appear in the service's message.
-    A BackfillError passes through unchanged; anything unknown becomes a ServiceError.
+    A BackfillError passes through unchanged; anything else is translated by the first
+    row of the table (``CLIENT_ERROR_RULES``, ``OTHER_ERROR_RULES``) that applies.
     """
     if isinstance(exc, BackfillError):
         return exc
     subject = _subject(ticket_ids, fleet_id)
     where = f"region {region or '(unresolved)'}" + (f" at {endpoint_url}" if endpoint_url else "")
+    fields = {
+        "operation": operation,
+        "subject": subject,
+        "where": where,
+        "exc_type": type(exc).__name__,
+        "cause": _redact(str(exc), redact),
+    }
+    code: str | None = None
+    meta: Mapping[str, object] = {}
+    rules = OTHER_ERROR_RULES
     if isinstance(exc, boto_exc.ClientError):
         error = exc.response.get("Error", {})
         code = str(error.get("Code", "Unknown"))
+        meta = exc.response.get("ResponseMetadata", {})
         service_msg = _redact(str(error.get("Message", "")), redact)
-        status = exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
-        detail = f"{operation}{subject} failed with {code}"
-        if code in AUTH_CODES:
-            return AuthError(
-                f"{detail} in {where}: the credentials were refused or lack permission "
-                f"(the IAM policy must allow gamelift:{operation}).",
-                operation=operation,
-                remedies=["check_credentials"],
-            )
-        if code in THROTTLING_CODES and exc.response.get("ResponseMetadata", {}).get(
-            "RetryQuotaReached"
-        ):
-            # botocore gave up before its attempts did: the client's retry quota (a budget
-            # each retry spends) is empty, which says throttling is heavy and lasting.
-            return ThrottledError(
-                f"{detail} in {where}: still throttled, and botocore's retry quota for this "
-                "process ran out. GameLift's rate limits are per account, so teardowns running "
-                "at the same time share them; keep the default adaptive retry mode "
-                "(AWS_RETRY_MODE=adaptive), which paces calls to the rate limit.",
-                operation=operation,
-                remedies=["retry_later", "lower_concurrency"],
-            )
-        if code in THROTTLING_CODES:
-            return ThrottledError(
-                f"{detail} in {where}: still throttled after retries.",
-                operation=operation,
-                remedies=["lower_concurrency", "retry_later"],
-            )
-        if code == "UnsupportedRegionException":
-            return UnsupportedRegionError(
-                f"{detail}: the {where} has no GameLift FlexMatch.",
-                operation=operation,
-                remedies=["set_region"],
-            )
-        if code == "NotFoundException":
-            return NotFoundError(
-                f"{detail} in {where}: {service_msg or 'not found'}. Check the name or ID "
-                "and the region.",
-                operation=operation,
-            )
-        if isinstance(status, int) and status >= 500:
-            return ServiceError(
-                f"{detail} (HTTP {status}) in {where} after retries: {service_msg}. "
-                "GameLift is having trouble.",
-                http_status=status,
-                operation=operation,
-                remedies=["retry_later"],
-            )
-        return ServiceError(
-            f"{detail} in {where}: {service_msg}",
-            http_status=status if isinstance(status, int) else None,
-            operation=operation,
+        fields |= {
+            "code": code,
+            "status": str(meta.get("HTTPStatusCode")),
+            "service_msg": service_msg,
+            "not_found": service_msg or "not found",
+            "detail": f"{operation}{subject} failed with {code}",
+        }
+        rules = CLIENT_ERROR_RULES
+    rule = next(r for r in rules if r.applies(exc, code, meta))
+    return _made(rule, fields, meta.get("HTTPStatusCode"), operation)
+
+
+def _made(rule: Rule, fields: Mapping[str, str], status: object, operation: str) -> BackfillError:
+    """The error a table row makes from the fields of one failure."""
+    if rule.failure is not None:
+        name, reason = (part.format(**fields) for part in rule.failure)
+        return InputError([Failure(name, reason)], remedies=rule.remedies)
+    message = rule.message.format(**fields)
+    if issubclass(rule.error, ServiceError):
+        http_status = status if rule.keep_status and isinstance(status, int) else None
+        return rule.error(
+            message, http_status=http_status, operation=operation, remedies=rule.remedies
         )
-    if isinstance(exc, NO_CREDENTIALS):
-        return AuthError(
-            f"{operation}{subject}: no usable AWS credentials ({type(exc).__name__}).",
-            operation=operation,
-            remedies=["check_credentials"],
-        )
-    if isinstance(exc, boto_exc.NoRegionError):
-        return InputError([Failure("region", "no region given")], remedies=["set_region"])
-    if isinstance(exc, boto_exc.ParamValidationError):
-        return InputError([Failure(operation, _redact(str(exc), redact))])
-    if isinstance(exc, UNREACHABLE):
-        return EndpointError(
-            f"{operation}{subject}: could not reach GameLift in {where} ({type(exc).__name__}).",
-            operation=operation,
-            remedies=["check_endpoint", "retry"],
-        )
-    cause = _redact(str(exc), redact)
-    return ServiceError(
-        f"{operation}{subject} failed in {where}: {type(exc).__name__}: {cause}",
-        operation=operation,
-    )
+    return rule.error(message, operation=operation, remedies=rule.remedies)
