@@ -7,7 +7,7 @@ aliases, tags), :mod:`game_sessions` (game and player sessions), :mod:`matchmaki
 ticket lifecycle), :mod:`matches` (matching, acceptance, placement, backfill) and
 :mod:`control_ops` (seeding and forcing states for the control API), each run under the
 backend's lock after the timed changes that fell due (:mod:`lifecycle`).
-``BackendStore`` holds every backend, ``store[account][region]``, the clock and the
+``BackendStore`` holds every backend (``store[account][region]``), the clock and the
 settings (:mod:`settings`), which it validates, applies and resets.
 """
 
@@ -101,6 +101,17 @@ for _name, _operation in BACKEND_OPERATIONS.items():
     setattr(GameLiftBackend, _name, _method(_operation))
 
 
+class AccountBackends:
+    """One account's backends by Region: ``store[account_id][region]``."""
+
+    def __init__(self, store: BackendStore, account_id: str) -> None:
+        self._store = store
+        self._account_id = account_id
+
+    def __getitem__(self, region: str) -> GameLiftBackend:
+        return self._store.backend(self._account_id, region)
+
+
 class BackendStore:
     """Every backend of the process, by account and Region, sharing one clock and settings.
 
@@ -127,6 +138,10 @@ class BackendStore:
                 regions[region] = GameLiftBackend(account_id, region, self.clock, self.settings)
                 regions[region].state.event_log.sink = self.webhook
             return regions[region]
+
+    def __getitem__(self, account_id: str) -> AccountBackends:
+        """``store[account_id][region]``: the backend, created on first use (moto's shape)."""
+        return AccountBackends(self, account_id)
 
     def backends(self) -> list[GameLiftBackend]:
         """Every backend created so far (for control views across Regions)."""

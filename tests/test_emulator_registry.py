@@ -207,3 +207,15 @@ def test_timed_changes_of_sessions_and_tickets_apply_in_the_order_they_fell_due(
     ]
     assert ended["Status"] == "TERMINATED"
     assert ended["TerminationTime"] == pytest.approx(start + 2.0)
+
+
+def test_the_store_is_indexed_by_account_then_region() -> None:
+    """``store[account][region]`` is the backend ``store.backend(account, region)`` gives,
+    made on first use, one per account and Region."""
+    store = BackendStore(ManualClock())
+    backend = store["123456789012"]["eu-west-1"]
+    assert backend is store.backend("123456789012", "eu-west-1")
+    assert backend.state.region == "eu-west-1"
+    assert store["123456789012"]["us-east-1"] is not backend
+    assert store["210987654321"]["eu-west-1"] is not backend
+    assert len(store.backends()) == 3
