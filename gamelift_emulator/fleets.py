@@ -10,13 +10,17 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from .exceptions import InvalidRequestException, NotFoundException
+from .exceptions import (
+    InvalidRequestException,
+    NotFoundException,
+    TerminalRoutingStrategyException,
+)
 from .paging import Listing, Pages, paged
 from .records import Alias, Fleet
 from .registry import describe_operation
 from .state import BackendState, Json
 
-__all__ = ["OPERATIONS", "add_alias"]
+__all__ = ["OPERATIONS", "add_alias", "fleet_of"]
 
 FLEET_ID_PAGES = Pages("FleetIds", "fl")
 FLEET_ATTRIBUTE_PAGES = Pages("FleetAttributes", "fa")
@@ -47,6 +51,18 @@ describe_fleet_attributes = describe_operation(
     ids="FleetIds",
     missing_ok=True,
 )
+
+
+def fleet_of(state: BackendState, fleet_id: str | None, alias_id: str | None) -> Fleet:
+    """The fleet named by exactly one of a fleet ID and an alias ID (SIMPLE routing)."""
+    if (fleet_id is None) == (alias_id is None):
+        raise InvalidRequestException("Specify either a fleet ID or an alias ID, not both.")
+    if fleet_id is not None:
+        return state.fleets.get(fleet_id)
+    alias = state.aliases.get(alias_id or "")
+    if alias.fleet_id is None:
+        raise TerminalRoutingStrategyException(alias.data["RoutingStrategy"].get("Message"))
+    return state.fleets.get(alias.fleet_id)
 
 
 # ----------------------------------------------------------------- aliases
@@ -137,7 +153,7 @@ def delete_alias(state: BackendState, *, AliasId: str, **_ignored: Any) -> Json:
 
 
 def resolve_alias(state: BackendState, *, AliasId: str, **_ignored: Any) -> Json:
-    fleet = state.fleet_of(None, AliasId)
+    fleet = fleet_of(state, None, AliasId)
     return {"FleetId": fleet.fleet_id, "FleetArn": fleet.fleet_arn}
 
 

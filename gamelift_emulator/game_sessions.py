@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
-from . import matchmaking
+from . import fleets, matchmaking
 from .exceptions import (
     GameSessionFullException,
     InvalidGameSessionStatusException,
@@ -140,7 +140,7 @@ def create_game_session(
     Location: str | None = None,
     **_ignored: Any,
 ) -> Json:
-    fleet = state.fleet_of(FleetId, AliasId)
+    fleet = fleets.fleet_of(state, FleetId, AliasId)
     session_id = GameSessionId or IdempotencyToken
     if session_id is not None:
         location = Location or fleet.locations[0]
@@ -181,7 +181,7 @@ def _describe_sessions(
         session = state.sessions.get(members["GameSessionId"])
         keep = status is None or session.status == status
         return [render(session)] if keep else []
-    fleet = state.fleet_of(members.get("FleetId"), members.get("AliasId"))
+    fleet = fleets.fleet_of(state, members.get("FleetId"), members.get("AliasId"))
     location = _location(fleet, members.get("Location"))
 
     def fetch(seq: int) -> Json | None:
@@ -385,7 +385,7 @@ def search_game_sessions(
     SortExpression: str | None = None,
     **_ignored: Any,
 ) -> Listing:
-    fleet = state.fleet_of(FleetId, AliasId)
+    fleet = fleets.fleet_of(state, FleetId, AliasId)
     _location(fleet, Location)
     matches = parse_filter(FilterExpression) if FilterExpression else None
     sessions = [

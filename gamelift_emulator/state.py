@@ -18,12 +18,7 @@ from typing import Any
 
 from .clock import Clock
 from .events import EventLog
-from .exceptions import (
-    ConflictException,
-    InvalidRequestException,
-    NotFoundException,
-    TerminalRoutingStrategyException,
-)
+from .exceptions import ConflictException, InvalidRequestException, NotFoundException
 from .matching import Candidate
 from .records import Alias, Fleet, GameSession, NamedResource, PlayerSession, Proposal, Ticket
 from .registry import Registry, Tags
@@ -121,17 +116,6 @@ class BackendState:
             return self.tickets[ticket_id]
         except KeyError:
             raise NotFoundException(f"Matchmaking ticket {ticket_id} not found.") from None
-
-    def fleet_of(self, fleet_id: str | None, alias_id: str | None) -> Fleet:
-        """The fleet named by exactly one of a fleet ID and an alias ID."""
-        if (fleet_id is None) == (alias_id is None):
-            raise InvalidRequestException("Specify either a fleet ID or an alias ID, not both.")
-        if fleet_id is not None:
-            return self.fleets.get(fleet_id)
-        alias = self.aliases.get(alias_id or "")
-        if alias.fleet_id is None:
-            raise TerminalRoutingStrategyException(alias.data["RoutingStrategy"].get("Message"))
-        return self.fleets.get(alias.fleet_id)
 
 
 def earliest(first: float | None, second: float | None) -> float | None:
