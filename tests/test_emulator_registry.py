@@ -3,7 +3,6 @@ lifecycle for sessions and tickets: the backend called directly, on a manual clo
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -13,17 +12,8 @@ import pytest
 from gamelift_emulator.clock import ManualClock
 from gamelift_emulator.exceptions import InvalidRequestException, NotFoundException
 from gamelift_emulator.models import BackendStore, GameLiftBackend
+from testkit.seeding import RULE_SET_BODY
 
-RULE_SET = json.dumps(
-    {
-        "name": "duel",
-        "ruleLanguageVersion": "1.0",
-        "teams": [
-            {"name": "red", "minPlayers": 1, "maxPlayers": 2},
-            {"name": "blue", "minPlayers": 1, "maxPlayers": 2},
-        ],
-    }
-)
 TAGS = [{"Key": "team", "Value": "core"}]
 
 
@@ -39,24 +29,31 @@ def backend(clock: ManualClock) -> GameLiftBackend:
 
 @dataclass(frozen=True)
 class Kind:
-    """One resource kind as its operations name it."""
+    """One resource kind, as its operations name it."""
 
     noun: str
     create: Callable[[GameLiftBackend, str], str]  # name -> ARN
-    listing: Callable[[GameLiftBackend, dict[str, Any]], dict[str, Any]]
-    key: str  # the listing's member
-    name_of: Callable[[dict[str, Any]], str]
-    delete: Callable[[GameLiftBackend, str], object]
+    listing: str  # the List*/Describe* operation
+    key: str  # its answer's member
+    name: str  # an item's name member
+    delete: str  # the Delete* operation
+    id_member: str  # Delete*'s member naming the resource
+
+    def list(self, backend: GameLiftBackend, **page: Any) -> dict[str, Any]:
+        return dict(getattr(backend, self.listing)(**page))
+
+    def remove(self, backend: GameLiftBackend, arn: str) -> None:
+        getattr(backend, self.delete)(**{self.id_member: arn})
 
 
 def _rule_set(backend: GameLiftBackend, name: str) -> str:
-    made = backend.create_matchmaking_rule_set(Name=name, RuleSetBody=RULE_SET, Tags=TAGS)
+    made = backend.create_matchmaking_rule_set(Name=name, RuleSetBody=RULE_SET_BODY, Tags=TAGS)
     return str(made["RuleSet"]["RuleSetArn"])
 
 
 def _configuration(backend: GameLiftBackend, name: str) -> str:
     if not backend.describe_matchmaking_rule_sets(Names=[])["RuleSets"]:
-        backend.create_matchmaking_rule_set(Name="base", RuleSetBody=RULE_SET)
+        backend.create_matchmaking_rule_set(Name="base", RuleSetBody=RULE_SET_BODY)
     made = backend.create_matchmaking_configuration(
         Name=name,
         RequestTimeoutSeconds=60,
@@ -79,40 +76,17 @@ def _alias(backend: GameLiftBackend, name: str) -> str:
     return str(made["Alias"]["AliasArn"])
 
 
+# fmt: off
 KINDS = [
-    Kind(
-        "Matchmaking rule set",
-        _rule_set,
-        lambda b, page: b.describe_matchmaking_rule_sets(**page),
-        "RuleSets",
-        lambda item: str(item["RuleSetName"]),
-        lambda b, arn: b.delete_matchmaking_rule_set(Name=arn),
-    ),
-    Kind(
-        "Matchmaking configuration",
-        _configuration,
-        lambda b, page: b.describe_matchmaking_configurations(**page),
-        "Configurations",
-        lambda item: str(item["Name"]),
-        lambda b, arn: b.delete_matchmaking_configuration(Name=arn),
-    ),
-    Kind(
-        "Game session queue",
-        _queue,
-        lambda b, page: b.describe_game_session_queues(**page),
-        "GameSessionQueues",
-        lambda item: str(item["Name"]),
-        lambda b, arn: b.delete_game_session_queue(Name=arn),
-    ),
-    Kind(
-        "Alias",
-        _alias,
-        lambda b, page: b.list_aliases(**page),
-        "Aliases",
-        lambda item: str(item["Name"]),
-        lambda b, arn: b.delete_alias(AliasId=arn),
-    ),
+    Kind("Matchmaking rule set", _rule_set, "describe_matchmaking_rule_sets", "RuleSets",
+         "RuleSetName", "delete_matchmaking_rule_set", "Name"),
+    Kind("Matchmaking configuration", _configuration, "describe_matchmaking_configurations",
+         "Configurations", "Name", "delete_matchmaking_configuration", "Name"),
+    Kind("Game session queue", _queue, "describe_game_session_queues", "GameSessionQueues",
+         "Name", "delete_game_session_queue", "Name"),
+    Kind("Alias", _alias, "list_aliases", "Aliases", "Name", "delete_alias", "AliasId"),
 ]
+# fmt: on
 IDS = [kind.key for kind in KINDS]
 
 
@@ -125,14 +99,14 @@ def test_every_kind_pages_in_creation_order_one_by_one(
     names = [f"{kind.key.lower()}-{i}" for i in range(4)]
     arns = [kind.create(backend, name) for name in names]
     seen: list[str] = []
-    page = kind.listing(backend, {"Limit": 1})
+    page = kind.list(backend, Limit=1)
     while True:
-        seen += [kind.name_of(item) for item in page[kind.key]]
+        seen += [str(item[kind.name]) for item in page[kind.key]]
         if len(seen) == 2:
-            kind.delete(backend, arns[1])  # already seen: the next page does not shift
+            kind.remove(backend, arns[1])  # already seen: the next page does not shift
         if "NextToken" not in page:
             break
-        page = kind.listing(backend, {"Limit": 1, "NextToken": page["NextToken"]})
+        page = kind.list(backend, Limit=1, NextToken=page["NextToken"])
     assert [n for n in seen if n.startswith(kind.key.lower())] == names
 
 
@@ -144,7 +118,7 @@ def test_every_kind_refuses_another_listings_token(backend: GameLiftBackend, kin
         _alias(backend, f"a-{i}")
     token = backend.list_fleets(Limit=1).get("NextToken") or _fleet_token(backend)
     with pytest.raises(InvalidRequestException, match="Invalid NextToken"):
-        kind.listing(backend, {"NextToken": token})
+        kind.list(backend, NextToken=token)
 
 
 def _fleet_token(backend: GameLiftBackend) -> str:
@@ -161,9 +135,9 @@ def test_every_kind_deletes_with_its_tags_and_names_itself_when_missing(
     second delete is NotFound naming the kind."""
     arn = kind.create(backend, "same")
     assert backend.list_tags_for_resource(ResourceARN=arn)["Tags"] == TAGS
-    kind.delete(backend, arn)
+    kind.remove(backend, arn)
     with pytest.raises(NotFoundException, match=f"^{kind.noun} "):
-        kind.delete(backend, arn)
+        kind.remove(backend, arn)
     with pytest.raises(NotFoundException, match=f"Resource {arn} not found"):
         backend.list_tags_for_resource(ResourceARN=arn)
     if kind.noun != "Alias":  # an alias's ID is new each time; names are IDs elsewhere
@@ -179,7 +153,7 @@ def test_timed_changes_of_sessions_and_tickets_apply_in_the_order_they_fell_due(
     (due in 2 s) does, though both fell due before the next call."""
     backend.settings.stop_delay_ms = 1000.0
     backend.settings.session_termination_ms = 2000.0
-    backend.create_matchmaking_rule_set(Name="duel", RuleSetBody=RULE_SET)
+    backend.create_matchmaking_rule_set(Name="duel", RuleSetBody=RULE_SET_BODY)
     queue = backend.create_game_session_queue(Name="q")["GameSessionQueue"]
     backend.create_matchmaking_configuration(
         Name="cfg",
