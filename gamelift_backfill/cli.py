@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -29,6 +30,9 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from gamelift_backfill.behaviour.common import Waiting
+from gamelift_backfill.behaviour.guard import Guard
+from gamelift_backfill.behaviour.guard import validated as guard_validated
 from gamelift_backfill.core.errors import (
     BackfillError,
     Failure,
@@ -47,6 +51,13 @@ from gamelift_backfill.core.tickets import (
     describe_tickets,
 )
 from gamelift_backfill.core.waiters import is_active
+from gamelift_backfill.declaration import (
+    CLI_SPELLING,
+    GUARD,
+    Property,
+    ResourceDeclaration,
+    option_names,
+)
 from gamelift_backfill.doctor import command as doctor_command
 from gamelift_backfill.translate import (
     CLI,
@@ -62,15 +73,17 @@ PROG = "python -m providers"
 CONSOLE_COMMAND = "gamelift-backfill"  # the console script (pyproject.toml)
 # `status` with tickets still active: the same code as "still active at the deadline".
 STILL_ACTIVE_EXIT_CODE = StopTimeoutError.exit_code
-# How the core names a property -> how the command line spells it.
-OPTION_NAMES = {
-    "fleet_ids": "--fleet-id",
-    "configuration_name": "--configuration-name",
-    "region": "--region",
-    "endpoint_url": "--endpoint-url",
-    "stop_timeout_seconds": "--timeout",
-    "max_concurrency": "--max-concurrency",
-}
+# How the core names a property -> how the command line spells it (the declaration's).
+OPTION_NAMES = option_names()
+# Options every command takes (_common_options); drain takes the guard's others.
+COMMON_OPTIONS = ("region", "endpoint_url", "stop_timeout_seconds", "max_concurrency")
+# A property named in a reason ("needs configuration_name") as the option that sets it.
+# Only names with an underscore: "region" is also a word.
+_OPTION_WORDS = re.compile(
+    r"\b(" + "|".join(re.escape(name) for name in OPTION_NAMES if "_" in name) + r")\b"
+)
+# Positional on stop and status: a failure there names the argument, not an option.
+POSITIONAL = {"ticket_ids": "TICKET_ID"}
 PROGRESS_INTERVAL_SECONDS = 0.2
 
 
@@ -133,8 +146,9 @@ def _common_options(suppress: bool) -> _Parser:
     return common
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The command line: common options on the main parser and on every subcommand."""
+def build_parser(guard: ResourceDeclaration = GUARD) -> argparse.ArgumentParser:
+    """The command line: common options on the main parser and on every subcommand;
+    ``drain`` takes the guard's other inputs that have an option."""
     invoked = Path(sys.argv[0]).name if sys.argv else ""
     parser = _Parser(
         prog=CONSOLE_COMMAND if invoked == CONSOLE_COMMAND else PROG,
@@ -152,30 +166,50 @@ def build_parser() -> argparse.ArgumentParser:
         parents=sub_common,
         help="stop every active backfill ticket of the fleets' game sessions",
     )
-    drain_cmd.add_argument(
-        "--fleet-id",
-        dest="fleet_ids",
-        action="append",
-        required=True,
-        metavar="FLEET",
-        help="fleet ID, fleet ARN or alias ID (repeatable)",
-    )
-    drain_cmd.add_argument(
-        "--configuration-name",
-        help="only sessions matched by this configuration (name or ARN)",
-    )
-    drain_cmd.add_argument(
-        "--ticket-id",
-        dest="ticket_ids",
-        action="append",
-        default=[],
-        metavar="TICKET_ID",
-        help="an extra ticket to stop (repeatable)",
-    )
+    for prop in guard.inputs:
+        if prop.option and prop.name not in COMMON_OPTIONS:
+            _add_declared(drain_cmd, prop, guard)
     status = commands.add_parser("status", parents=sub_common, help="show tickets' status")
     status.add_argument("ticket_ids", nargs="+", metavar="TICKET_ID")
     doctor_command.add_parser(commands)
     return parser
+
+
+def _add_declared(
+    parser: argparse.ArgumentParser, prop: Property, guard: ResourceDeclaration
+) -> None:
+    """One option as the declaration describes the property: a list is repeatable, a
+    boolean a flag, an integer typed."""
+    assert prop.option is not None
+    help_text = CLI_SPELLING.describe(prop, guard.properties)
+    if prop.type.endswith("[]"):
+        parser.add_argument(
+            prop.option,
+            dest=prop.name,
+            action="append",
+            required=prop.required,
+            default=None if prop.required else [],
+            metavar=prop.name.removesuffix("s").upper(),
+            help=f"{help_text} (repeatable)",
+        )
+    elif prop.type == "boolean":
+        parser.add_argument(
+            prop.option, dest=prop.name, action="store_true", default=False, help=help_text
+        )
+    else:
+        parser.add_argument(
+            prop.option,
+            dest=prop.name,
+            type=int if prop.type == "integer" else str,
+            required=prop.required,
+            default=prop.default,
+            help=help_text,
+        )
+
+
+def declared_inputs(args: argparse.Namespace, guard: ResourceDeclaration = GUARD) -> dict[str, Any]:
+    """The guard's inputs as drain's options gave them (snake_case, as the core names them)."""
+    return {p.name: getattr(args, p.name) for p in guard.inputs if hasattr(args, p.name)}
 
 
 def _validated(args: argparse.Namespace) -> tuple[str, str | None]:
@@ -191,26 +225,34 @@ def _validated(args: argparse.Namespace) -> tuple[str, str | None]:
         "ticket_ids": args.ticket_ids,
     }
     if args.command == "drain":
-        inputs.update(fleet_ids=args.fleet_ids, configuration_name=args.configuration_name)
-    _, failures = normalise(inputs)
+        inputs.update(
+            (name, value)
+            for name, value in declared_inputs(args).items()
+            if name not in COMMON_OPTIONS
+        )
+    # drain's inputs are a guard's: the guard's own rules (the opt-in needs a configuration).
+    _, failures = guard_validated(inputs) if args.command == "drain" else normalise(inputs)
     if failures:
-        raise InputError([_as_option(failure) for failure in failures])
+        raise InputError([_as_option(failure, args.command) for failure in failures])
     try:
         region = region_for(args.region, ProviderConfig())
     except InputError as error:
-        raise InputError([_as_option(f) for f in error.failures], error.remedies) from None
+        raise InputError(
+            [_as_option(f, args.command) for f in error.failures], error.remedies
+        ) from None
     # From AWS_ENDPOINT_URL(_GAMELIFT) or the profile: the same rule as --endpoint-url.
     return region, endpoint_or_raise(args.endpoint_url, ProviderConfig(), "--endpoint-url")
 
 
-def _as_option(failure: Failure) -> Failure:
-    """``fleet_ids[1]: ...`` -> ``--fleet-id[1]: ...``; ticket IDs keep their position."""
-    for name, option in OPTION_NAMES.items():
+def _as_option(failure: Failure, command: str) -> Failure:
+    """``fleet_ids[1]: ...`` -> ``--fleet-id[1]: ...``; stop's and status's ticket IDs
+    (positional) are ``TICKET_ID[0]``."""
+    names = {**OPTION_NAMES, **(POSITIONAL if command != "drain" else {})}
+    reason = _OPTION_WORDS.sub(lambda m: OPTION_NAMES[m.group(0)], failure.reason)
+    for name, option in names.items():
         if failure.field == name or failure.field.startswith(name + "["):
-            return Failure(option + failure.field[len(name) :], failure.reason)
-    if failure.field.startswith("ticket_ids"):
-        return Failure("TICKET_ID" + failure.field[len("ticket_ids") :], failure.reason)
-    return failure
+            return Failure(option + failure.field[len(name) :], reason)
+    return Failure(failure.field, reason)
 
 
 class Progress:
@@ -282,15 +324,31 @@ def run_stop(args: argparse.Namespace, where: Where, on_event: OnEvent) -> Outco
     return data, 0, lines
 
 
+class _Quiet:
+    """The command line's log: its progress line and its error output already say it all."""
+
+    def info(self, msg: str) -> None:
+        """Nothing: the progress line shows the counts."""
+
+    def warn(self, msg: str) -> None:
+        """Nothing: a missing fleet is an error of its own here (run_drain)."""
+
+    def error(self, msg: str) -> None:
+        """Nothing: the error itself is printed, with the command line's fix."""
+
+
 def run_drain(args: argparse.Namespace, where: Where, on_event: OnEvent) -> Outcome:
-    """Stop every active backfill ticket of the fleets (a BackfillGuard delete)."""
-    report = where.drain(
-        args.fleet_ids,
-        configuration_name=args.configuration_name,
-        ticket_ids=args.ticket_ids,
-        timeout_seconds=args.timeout,
-        on_event=on_event,
-    )
+    """Stop every active backfill ticket of the fleets: a BackfillGuard delete, by the
+    guard's own behaviour, with the options as its inputs."""
+    props = {
+        **declared_inputs(args),
+        "region": where.region,
+        "endpoint_url": where.endpoint_url,
+        "stop_timeout_seconds": args.timeout,
+        "max_concurrency": where.max_concurrency,
+    }
+    guard = Guard(ProviderConfig(), CLI, _Quiet())
+    report = guard.delete("drain", props, Waiting(on_event=on_event))
     if report.missing_fleets:
         # Unlike the guard (whose fleets may be gone at destroy), a fleet named on the
         # command line that does not exist is most likely a typo or the wrong region.

@@ -29,7 +29,7 @@ API, in the order a front end meets it:
   ``drain`` with them.
 - **Errors.** The core's errors are data (``remaining`` tickets, ``remedies``).
   :class:`Phrasebook` holds a front end's words for each remedy (``DYNAMIC`` for the dynamic
-  provider, ``CLI`` for the command line; the native plugin brings its own), and
+  provider, ``NATIVE`` for the native plugin, ``CLI`` for the command line), and
   :func:`phrase` sets ``error.advice`` so that ``str(error)`` ends with that front end's
   fix. :func:`failures_of` turns an error into per-field failures (with the advice) for
   Check results.
@@ -55,10 +55,10 @@ from gamelift_backfill.core.drain import DrainReport, drain
 from gamelift_backfill.core.errors import BackfillError, Failure, InputError, Remedy
 from gamelift_backfill.core.tickets import OnEvent, PipelineOptions, StopReport, stop_and_wait
 from gamelift_backfill.core.validation import check_endpoint_url, validate_inputs
+from gamelift_backfill.declaration import PACKAGE
 
 IsUnknown = Callable[[Any], bool]
 ENDPOINT_SOURCES = "AWS_ENDPOINT_URL_GAMELIFT / AWS_ENDPOINT_URL or the AWS profile"
-PACKAGE = "gamelift-backfill"
 REGION_KEYS = (f"{PACKAGE}:region", "region", "aws:region")
 ENDPOINT_KEYS = (f"{PACKAGE}:endpointUrl", "endpointUrl")
 
@@ -272,6 +272,24 @@ DYNAMIC: Final = Phrasebook(
     region=(
         "set the `region` input, the stack config `gamelift-backfill:region` or "
         "`aws:region`, or AWS_REGION / the profile's region"
+    ),
+    status_command="`gamelift-backfill status {ticket}` / `gamelift-backfill stop {ticket}`",
+)
+
+# The native provider's users set the provider's own configuration, in camelCase; it never
+# reads `aws:region` (that is another provider's key), so it never tells anyone to set it.
+NATIVE: Final = Phrasebook(
+    kept="the resource stays in the stack",
+    retry="run `pulumi destroy` (or the `pulumi up` that failed) again to finish",
+    timeout="`stopTimeoutSeconds` or the resource's `customTimeouts`",
+    endpoint=(
+        "`endpointUrl` (or the provider's `gamelift-backfill:endpointUrl`, "
+        "AWS_ENDPOINT_URL_GAMELIFT / AWS_ENDPOINT_URL)"
+    ),
+    concurrency="`maxConcurrency`",
+    region=(
+        "set the `region` input or the provider's `gamelift-backfill:region`, or "
+        "AWS_REGION / the profile's region"
     ),
     status_command="`gamelift-backfill status {ticket}` / `gamelift-backfill stop {ticket}`",
 )

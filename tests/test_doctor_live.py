@@ -11,6 +11,9 @@ import pytest
 from doctor_helpers import export, guard, run_cli, ticket, write
 
 from gamelift_backfill.core.tickets import stop_and_wait
+from gamelift_backfill.doctor.live import targets, where_to_ask
+from gamelift_backfill.doctor.state import parse_export
+from gamelift_backfill.translate import ProviderConfig, stored_where
 from gamelift_emulator import Emulator, EmulatorControl
 from testkit.world import REGION, World, make_world
 
@@ -142,3 +145,22 @@ def test_an_unreachable_endpoint_is_a_finding_not_a_crash(
     (finding,) = envelope["data"]["findings"]
     assert finding["rule"] == "live-unchecked"
     assert "CONNECTION_ERROR" in finding["at_destroy"]
+
+
+def test_where_to_ask_is_where_destroy_goes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A guard stored with no endpoint (AWS itself) is asked at AWS, as its destroy would
+    (translate.stored_where), never at the AWS_ENDPOINT_URL_GAMELIFT of this machine."""
+    monkeypatch.setenv("AWS_ENDPOINT_URL_GAMELIFT", "http://127.0.0.1:9")
+    monkeypatch.setenv("AWS_REGION", "eu-west-1")
+    stored = guard(fleet_ids=["fleet-1"], region=REGION, configuration_name="cfg")
+    stack = parse_export(json.dumps(export(stored)).encode())
+    (target,), unchecked = targets(stack, None, None)
+    assert unchecked == []
+    destroy = stored_where({"region": REGION, "endpoint_url": None}, ProviderConfig())
+    assert (target.region, target.endpoint) == (destroy.region, destroy.endpoint_url)
+    assert (target.region, target.endpoint) == (REGION, None)
+    (resource,) = stack.of_kind("guard")
+    overridden = where_to_ask(resource, "us-west-2", "http://127.0.0.1:7")
+    assert (overridden.region, overridden.endpoint_url) == ("us-west-2", "http://127.0.0.1:7")

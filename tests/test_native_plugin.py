@@ -216,3 +216,18 @@ def test_cancel_ends_a_guard_drain_naming_the_tickets_left(
     message = cancelled.value.details
     assert f"cancelled while waiting for BackfillGuard {guard_id}" in message
     assert all(ticket_id in message for ticket_id in tickets), message
+
+
+def test_a_native_user_is_never_told_about_aws_region(emulator: Emulator, world: World) -> None:
+    """With no region anywhere, Check and Create tell a native user to set the `region`
+    input or the provider's `gamelift-backfill:region`, never `aws:region` (a key the
+    native provider does not read)."""
+    with native_plugin(emulator.endpoint_url, region="") as plugin:
+        checked = plugin.check(TICKET_URN, {}, {"ticketId": "t-1"})
+        reasons = " ".join(failure.reason for failure in checked.failures)
+        assert [failure.property for failure in checked.failures] == ["region"]
+        with pytest.raises(PluginError) as created:
+            plugin.create(GUARD_URN, {"fleetIds": [world.fleet_id]})
+    for message in (reasons, created.value.details):
+        assert "gamelift-backfill:region" in message
+        assert "aws:region" not in message

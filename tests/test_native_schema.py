@@ -34,6 +34,7 @@ GUARD_INPUTS = {
     "endpointUrl",
     "stopTimeoutSeconds",
     "maxConcurrency",
+    "disableAutomaticBackfill",
 }
 
 

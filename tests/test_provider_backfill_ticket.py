@@ -30,6 +30,7 @@ from gamelift_backfill.core.errors import (
     ServiceError,
     StopTimeoutError,
 )
+from gamelift_backfill.translate import stored_where
 from gamelift_emulator import Emulator, EmulatorControl
 from testkit.world import World
 
@@ -287,7 +288,7 @@ def test_core_client_honours_a_stored_aws_default_endpoint(
     the AWS ticket "gone", reports success and leaves it active (and refresh drops it).
     """
     monkeypatch.setenv("AWS_ENDPOINT_URL_GAMELIFT", "http://127.0.0.1:9")
-    client = configured()._client({**STATE, "endpoint_url": None})
+    client = stored_where({**STATE, "endpoint_url": None}, configured()._config).client()
     assert client.meta.endpoint_url == "https://gamelift.us-east-1.amazonaws.com"
 
 

@@ -3,9 +3,11 @@
 Read calls only, the ones the project's IAM policy already allows: DescribeGameSessions
 (through the core's discovery, as a guard's delete lists its fleets) and
 DescribeMatchmaking (the core's batched describe). Each guard and ticket is asked where
-its state pinned it (region, endpoint), unless ``--region``/``--endpoint-url`` say
-otherwise; an endpoint from the state passes the same rule as any input (https, or http
-to loopback only) before anything is sent to it.
+its destroy would go: ``translate.stored_where``, the rule every front end's delete uses
+(the region and endpoint stored at create, as they are: a stored "no endpoint" is AWS
+itself, whatever ``AWS_ENDPOINT_URL*`` say on this machine), unless
+``--region``/``--endpoint-url`` say otherwise. An endpoint from the state passes the same
+rule as any input (https, or http to loopback only) before anything is sent to it.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from gamelift_backfill.core.clients import gamelift_client, resolve_endpoint, resolve_region
+from gamelift_backfill.core.clients import gamelift_client
 from gamelift_backfill.core.discovery import backfill_ticket_ids
 from gamelift_backfill.core.errors import BackfillError, InputError
 from gamelift_backfill.core.tickets import describe_tickets
 from gamelift_backfill.core.validation import check_endpoint_url
 from gamelift_backfill.core.waiters import is_active
+from gamelift_backfill.translate import ProviderConfig, Where, stored_where
 
 from .model import Finding, Resource, Stack, Unknown
 from .rules import PROTECTORS, protector_configuration, protector_fleets
@@ -50,6 +53,19 @@ def _text(resource: Resource, *names: str) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def where_to_ask(
+    resource: Resource, region: str | None = None, endpoint: str | None = None
+) -> Where:
+    """Where ``resource``'s destroy would send its calls (``stored_where``), unless the
+    ``--region`` / ``--endpoint-url`` options say otherwise. Raises InputError (no region
+    anywhere) as destroy would."""
+    stored = {
+        "region": region or _text(resource, "region"),
+        "endpoint_url": endpoint or _text(resource, "endpoint_url", "endpointUrl"),
+    }
+    return stored_where(stored, ProviderConfig())
+
+
 def targets(
     stack: Stack, region: str | None, endpoint: str | None
 ) -> tuple[list[Target], list[Finding]]:
@@ -60,12 +76,11 @@ def targets(
         if resource.kind not in PROTECTORS or resource.pending_operation == "creating":
             continue
         try:
-            where_region = resolve_region(region or _text(resource, "region"))
+            where = where_to_ask(resource, region, endpoint)
         except InputError:
             unchecked.append(_unchecked(resource, "no region in its state", "pass --region"))
             continue
-        where_endpoint = endpoint or _text(resource, "endpoint_url", "endpointUrl")
-        where_endpoint = resolve_endpoint(where_endpoint)
+        where_region, where_endpoint = where.region, where.endpoint_url
         if where_endpoint and (problems := check_endpoint_url(where_endpoint)):
             reason = f"its endpoint {where_endpoint!r} is refused: {problems[0].reason}"
             unchecked.append(_unchecked(resource, reason, "pass --endpoint-url"))

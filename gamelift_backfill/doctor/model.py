@@ -13,10 +13,12 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-DYNAMIC_GUARD = "pulumi-python:dynamic/gamelift:BackfillGuard"
-DYNAMIC_TICKET = "pulumi-python:dynamic/gamelift:BackfillTicket"
-NATIVE_GUARD = "gamelift-backfill:index:BackfillGuard"
-NATIVE_TICKET = "gamelift-backfill:index:BackfillTicket"
+from gamelift_backfill.declaration import GUARD, TICKET
+
+DYNAMIC_GUARD = GUARD.dynamic_token
+DYNAMIC_TICKET = TICKET.dynamic_token
+NATIVE_GUARD = GUARD.token
+NATIVE_TICKET = TICKET.token
 GUARD_TYPES = frozenset({DYNAMIC_GUARD, NATIVE_GUARD})
 TICKET_TYPES = frozenset({DYNAMIC_TICKET, NATIVE_TICKET})
 DYNAMIC_TYPES = frozenset({DYNAMIC_GUARD, DYNAMIC_TICKET})

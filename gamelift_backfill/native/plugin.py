@@ -28,13 +28,12 @@ from pulumi.runtime.proto import plugin_pb2, provider_pb2, provider_pb2_grpc
 
 from gamelift_backfill.core.errors import BackfillError, InputError
 from gamelift_backfill.core.validation import check_endpoint_url
-from gamelift_backfill.translate import ProviderConfig, advice, phrase
+from gamelift_backfill.translate import NATIVE, ProviderConfig, advice, phrase
 
 from . import engine_log, wire
 from .cancel import CancelFlag, CancelledError
 from .resources import NativeResource, resource_types
 from .schema import VERSION, schema_json
-from .words import NATIVE
 
 T = TypeVar("T")
 # Far above the engine's default parallelism (4 x CPUs, or --parallel): every call the

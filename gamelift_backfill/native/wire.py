@@ -1,10 +1,11 @@
 """Property bags across the wire: protobuf Structs to plain dicts and back, camelCase names.
 
-Kept apart so that the shared translation layer can replace the name mapping without
-touching the plugin. The plugin accepts secrets (Configure answers ``acceptSecrets``), so
-secret values arrive wrapped in the engine's secret signature object: they are unwrapped on
-the way in, and the properties the schema marks secret are wrapped again on the way out,
-so the state keeps them secret whatever the program's language did.
+The names are the declaration's (``gamelift_backfill.declaration``): a property added
+there is spelled in camelCase here too. The plugin accepts secrets (Configure answers
+``acceptSecrets``), so secret values arrive wrapped in the engine's secret signature
+object: they are unwrapped on the way in, and the properties the schema marks secret are
+wrapped again on the way out, so the state keeps them secret whatever the program's
+language did.
 Unknown values (preview) stay the SDK's sentinel string, which the core's unknown handling
 recognises.
 """
@@ -18,6 +19,9 @@ from typing import Any
 from google.protobuf import json_format, struct_pb2
 from pulumi.runtime import rpc
 
+from gamelift_backfill.declaration import RESOURCES, ResourceDeclaration, snake_names
+from gamelift_backfill.declaration import camel as camel
+
 SIG_KEY: str = rpc._special_sig_key
 SECRET_SIG: str = rpc._special_secret_sig
 UNKNOWN: str = rpc.UNKNOWN
@@ -26,12 +30,6 @@ UNKNOWN: str = rpc.UNKNOWN
 def snake(name: str) -> str:
     """``fleetIds`` -> ``fleet_ids``."""
     return re.sub(r"(?<!^)([A-Z])", r"_\1", name).lower()
-
-
-def camel(name: str) -> str:
-    """``fleet_ids`` -> ``fleetIds``; a failure path ``players[0]`` keeps its suffix."""
-    head, _, rest = name.partition("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest.split("_") if part)
 
 
 def camel_path(field: str) -> str:
@@ -93,13 +91,14 @@ def to_struct(bag: Mapping[str, Any], secret: Iterable[str] = ()) -> struct_pb2.
     return struct
 
 
-_SNAKE_NAMES = re.compile(
-    r"\b(configuration_name|game_session_arn|ticket_ids|ticket_id|fleet_ids|endpoint_url"
-    r"|stop_timeout_seconds|max_concurrency|status_reason|configuration_arn|start_time"
-    r"|active_ticket_count)\b"
-)
+def name_pattern(resources: tuple[ResourceDeclaration, ...]) -> re.Pattern[str]:
+    """Every snake_case property name of ``resources`` with an underscore, longest first."""
+    return re.compile(r"\b(" + "|".join(map(re.escape, snake_names(resources))) + r")\b")
 
 
-def phrase(message: str) -> str:
+_SNAKE_NAMES = name_pattern(RESOURCES)
+
+
+def phrase(message: str, names: re.Pattern[str] = _SNAKE_NAMES) -> str:
     """A core message with property names as this front end's users write them."""
-    return _SNAKE_NAMES.sub(lambda m: camel(m.group(0)), message)
+    return names.sub(lambda m: camel(m.group(0)), message)
