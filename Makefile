@@ -60,7 +60,7 @@ soak: setup
 bench-emulator: setup
 	$(BIN)/python -m bench.bench_emulator --slow-connections 1000 --decompose
 
-# Teardown side by side (README.md, "Benchmarks"): BackfillGuard drain vs BackfillTicket
+# Teardown side by side (docs/benchmarks.md): BackfillGuard drain vs BackfillTicket
 # deletes vs the AWS CLI per ticket, throttled floor, 20 guards at once. About 7 minutes;
 # BENCH_FLAGS=--quick for a smoke run. Writes bench/results/latest.md.
 bench: setup

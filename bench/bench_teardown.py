@@ -6,7 +6,7 @@ its own process) with a realistic setting: 5 ms latency on every GameLift call a
 plugin (``tests/plugin_host.py`` starts ``python -m pulumi.dynamic`` as the engine does),
 so the figures include gRPC, state serialization and the provider itself.
 
-Rows (see README.md, "Benchmarks"):
+Rows (see docs/benchmarks.md):
 
 1. one BackfillGuard delete draining N automatic tickets;
 2. the same N tickets as adopted BackfillTicket resources, deleted 4 at a time (the
@@ -52,6 +52,7 @@ import boto3
 import botocore.config
 
 from bench.bench_emulator import emulator_url
+from bench.ratios import ratio_words
 from gamelift_backfill.backfill_guard import BackfillGuardArgs, BackfillGuardProvider
 from gamelift_backfill.backfill_ticket import BackfillTicketArgs, BackfillTicketProvider
 from gamelift_backfill.core.waiters import ACTIVE_STATUSES
@@ -561,7 +562,7 @@ def run(options: Options, say: Callable[[str], None] = print) -> Report:
                     n,
                     seconds,
                     "measured",
-                    f"{dynamic / seconds:.1f}x faster than row 2; "
+                    f"{ratio_words(dynamic / seconds)} than row 2; "
                     + _faster(seconds, drains[n].seconds),
                 )
             )
@@ -628,7 +629,7 @@ def _check_drain(drain: Drain, what: str) -> None:
 
 
 def _faster(seconds: float, guard: float) -> str:
-    return f"guard {seconds / guard:.1f}x faster"
+    return f"guard {ratio_words(seconds / guard)}"
 
 
 def _vs_floor(seconds: float, options: Options, tickets: int) -> str:

@@ -4,8 +4,10 @@ The first line of stdout is the endpoint URL (``http://127.0.0.1:PORT``), flushe
 a parent process can start it with ``--port 0`` and read where it listens. Exits 0 on
 SIGINT or SIGTERM.
 
-Settings given here (``--auto-backfill-delay-ms``, ``--auto-backfill-delay-jitter-ms``,
-``--seed``) are the emulator's initial settings: ``POST /_emulator/reset`` restores them.
+Every setting of ``settings.EmulatorSettings`` is an option (``--auto-backfill-delay-ms``,
+``--auto-backfill-delay-jitter-ms``, ``--seed``, ``--stop-delay-ms``, ...), derived from
+its declaration; those given are the emulator's initial settings:
+``POST /_emulator/reset`` restores them.
 They are validated as ``POST /_emulator/settings`` validates them; a bad value exits 2
 with a message naming the option and the setting.
 """
@@ -22,22 +24,14 @@ from types import FrameType
 
 from gamelift_emulator.exceptions import InvalidRequestException
 from gamelift_emulator.server import Emulator
-from gamelift_emulator.settings import EmulatorSettings, validated_changes
+from gamelift_emulator.settings import (
+    EmulatorSettings,
+    describe,
+    option_name,
+    parse_text,
+    setting_names,
+)
 from gamelift_emulator.sigv4 import DEFAULT_ACCOUNT_ID
-
-# Command-line options that set a field of ``EmulatorSettings``: option -> (field, help).
-SETTING_OPTIONS: dict[str, tuple[str, str]] = {
-    "--auto-backfill-delay-ms": (
-        "auto_backfill_delay_ms",
-        "delay before a session's replacement automatic backfill ticket starts, after its "
-        "ticket ended on its own (default 0: at once; AWS documents no delay)",
-    ),
-    "--auto-backfill-delay-jitter-ms": (
-        "auto_backfill_delay_jitter_ms",
-        "a random part added to that delay, uniform in [0, this], seeded by --seed (default 0)",
-    ),
-    "--seed": ("seed", "seed of match, session and event IDs and of the random delays (default 0)"),
-}
 
 
 def _setting(name: str) -> Callable[[str], object]:
@@ -45,17 +39,32 @@ def _setting(name: str) -> Callable[[str], object]:
     checks it (the message names the setting)."""
 
     def parse(text: str) -> object:
-        value: object
         try:
-            value = float(text)
-        except ValueError:
-            value = text
-        try:
-            return validated_changes({name: value})[name]
+            return parse_text(name, text)
         except InvalidRequestException as error:
             raise argparse.ArgumentTypeError(error.message) from None
 
     return parse
+
+
+def _metavar(name: str) -> str:
+    if isinstance(getattr(EmulatorSettings(), name), bool):
+        return "true|false"
+    return {"_ms": "MS", "_s": "S"}.get(name[name.rfind("_") :], "N")
+
+
+def add_setting_options(parser: argparse.ArgumentParser) -> None:
+    """One option per field of ``EmulatorSettings`` (``--stop-delay-ms`` sets
+    ``stop_delay_ms``), its help the setting's description."""
+    for name in setting_names():
+        default = getattr(EmulatorSettings(), name)
+        parser.add_argument(
+            option_name(name),
+            dest=name,
+            type=_setting(name),
+            metavar=_metavar(name),
+            help=f"{describe(name)} (default {str(default).lower()})",
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -70,11 +79,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--secret-key", default="test", help="its secret key (test)")
     parser.add_argument("--account-id", default=DEFAULT_ACCOUNT_ID, help="its account id")
     parser.add_argument("--log-level", default="WARNING", help="logging level (stderr)")
-    for option, (name, text) in SETTING_OPTIONS.items():
-        metavar = "MS" if name.endswith("_ms") else "N"
-        parser.add_argument(option, dest=name, type=_setting(name), metavar=metavar, help=text)
+    add_setting_options(parser)
     args = parser.parse_args(argv)
-    given = {name: getattr(args, name) for name, _ in SETTING_OPTIONS.values()}
+    given = {name: getattr(args, name) for name in setting_names()}
     settings = EmulatorSettings(**{k: v for k, v in given.items() if v is not None})
     logging.basicConfig(level=args.log_level.upper(), stream=sys.stderr)
 

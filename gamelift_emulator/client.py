@@ -21,6 +21,8 @@ import json
 from typing import Any
 from urllib.parse import quote, urlencode, urlsplit
 
+from gamelift_emulator.settings import setting_names
+
 
 class EmulatorControlError(Exception):
     """The control API answered with an error status."""
@@ -130,40 +132,17 @@ class EmulatorControl:
         )
         return result
 
-    def settings(
-        self,
-        stop_delay_ms: float | None = None,
-        queued_ms: float | None = None,
-        retention_s: float | None = None,
-        auto_backfill_regenerate: bool | None = None,
-        match_delay_ms: float | None = None,
-        placement_ms: float | None = None,
-        session_activation_ms: float | None = None,
-        session_termination_ms: float | None = None,
-        auto_backfill_delay_ms: float | None = None,
-        auto_backfill_delay_jitter_ms: float | None = None,
-        seed: int | None = None,
-    ) -> dict[str, Any]:
-        """Change the given lifecycle settings; return all settings in force.
+    def settings(self, **changes: float | bool | None) -> dict[str, Any]:
+        """Change the given settings (``None``: left as it is); return all settings in force.
 
-        ``auto_backfill_delay_ms`` (+ a random part up to ``auto_backfill_delay_jitter_ms``,
-        seeded by ``seed``, which applies to Regions first used after it): how long after a
-        session's backfill ticket ends on its own its replacement automatic ticket starts.
+        The names and meanings are the fields of ``settings.EmulatorSettings`` (e.g.
+        ``stop_delay_ms``, ``auto_backfill_delay_ms``, ``seed``); a name not declared
+        there is a TypeError here, before any call.
         """
-        body = _without_none(
-            stop_delay_ms=stop_delay_ms,
-            queued_ms=queued_ms,
-            retention_s=retention_s,
-            auto_backfill_regenerate=auto_backfill_regenerate,
-            match_delay_ms=match_delay_ms,
-            placement_ms=placement_ms,
-            session_activation_ms=session_activation_ms,
-            session_termination_ms=session_termination_ms,
-            auto_backfill_delay_ms=auto_backfill_delay_ms,
-            auto_backfill_delay_jitter_ms=auto_backfill_delay_jitter_ms,
-            seed=seed,
-        )
-        result: dict[str, Any] = self.request("POST", "/settings", body)
+        unknown = sorted(set(changes) - set(setting_names()))
+        if unknown:
+            raise TypeError(f"unknown settings {unknown}; known: {setting_names()}")
+        result: dict[str, Any] = self.request("POST", "/settings", _without_none(**changes))
         return result
 
     def faults(

@@ -17,15 +17,10 @@ Routes (**contract**: acceptance checks use the first eight)::
                                                  -> GameSession + "auto_backfill_ticket_id"
     POST   /_emulator/tickets/<ticket_id>/status {"status": "PLACING" | ...}
     POST   /_emulator/settings                   any field of ``settings.EmulatorSettings``
-                                                 (stop_delay_ms, queued_ms, match_delay_ms,
-                                                 placement_ms, retention_s, seed,
-                                                 auto_backfill_regenerate,
-                                                 session_activation_ms,
-                                                 session_termination_ms,
-                                                 auto_backfill_delay_ms,
-                                                 auto_backfill_delay_jitter_ms); numbers
-                                                 finite and >= 0; a bad value answers 400
-                                                 naming the field; -> all settings
+                                                 (declared there once, with its meaning);
+                                                 numbers finite and >= 0, flags true/false;
+                                                 a bad value answers 400 naming the field;
+                                                 -> all settings
     POST   /_emulator/faults                     see ``faults``; empty body clears
     GET    /_emulator/calls                      {"<Operation>": count} since reset
     GET    /_emulator/tickets                    [ticket, ...] with GameLift's names

@@ -1,8 +1,12 @@
 """uvicorn's httptools protocol with the emulator's bounds on slow and broken clients.
 
 uvicorn parses HTTP/1.1 (llhttp through httptools), runs the ASGI app and keeps
-connections alive; this subclass adds only what a public emulator endpoint needs and
-uvicorn leaves out, through the hooks uvicorn's ``Config(http=<protocol class>)`` offers:
+connections alive; this subclass (``Config(http=<protocol class>)``) adds only what a
+public emulator endpoint needs and uvicorn leaves out. ``HttpToolsProtocol`` is not a
+documented extension point: every uvicorn method it overrides or calls and every attribute
+it reads (``parser``, ``pipeline``, ``server_state``, ``cycle``, ``on_message_begin``'s
+re-sequencing) is pinned by ``tests/test_emulator_uvicorn_hooks.py``, which names each one
+and fails on an uvicorn upgrade that changes it.
 
 * a deadline: a request (line, headers, body) must arrive whole within
   ``socket_timeout`` of the connection becoming idle, however slowly it trickles;

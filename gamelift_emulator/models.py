@@ -1,29 +1,37 @@
 """GameLift FlexMatch state, with no HTTP: one backend per account and Region (moto style).
 
-``GameLiftBackend`` stacks the layers, each in a module with one job:
-:mod:`resources` (rule sets, configurations, queues, fleets, aliases, game sessions, tags),
-:mod:`matchmaking` (the ticket lifecycle), :mod:`matches` (matching, acceptance,
-placement, backfill), :mod:`control_ops` (seeding and forcing states
-for the control API). ``BackendStore`` holds every backend, the clock and the settings
-(:mod:`settings`), which it validates, applies and resets.
+``GameLiftBackend`` is one account's GameLift in one Region: one state object
+(:class:`state.BackendState`) and the operations of the sibling modules
+:mod:`configurations` (rule sets, configurations, queues), :mod:`fleets` (fleets,
+aliases, tags), :mod:`game_sessions` (game and player sessions), :mod:`matchmaking` (the
+ticket lifecycle), :mod:`matches` (matching, acceptance, placement, backfill) and
+:mod:`control_ops` (seeding and forcing states for the control API), each run under the
+backend's lock after the timed changes that fell due (:mod:`lifecycle`).
+``BackendStore`` holds every backend (``store[account][region]``), the clock and the
+settings (:mod:`settings`), which it validates, applies and resets.
 """
 
 from __future__ import annotations
 
+import functools
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
-from .backend_state import earliest
+from . import configurations, control_ops, fleets, game_sessions, matches, matchmaking
 from .clock import Clock, SystemClock
-from .control_ops import ControlOperations
 from .events import Webhook
-from .matchmaking import ACTIVE_STATUSES, ALL_STATUSES, FINAL_STATUSES, PLACING_MESSAGE
+from .lifecycle import advance, next_due
+from .matchmaking import PLACING_MESSAGE
+from .records import ACTIVE_STATUSES, ALL_STATUSES, FINAL_STATUSES
 from .settings import EmulatorSettings, assign_settings, copy_settings, validated_changes
 from .sigv4 import DEFAULT_ACCOUNT_ID
+from .state import BackendState, earliest
 
 __all__ = [
     "ACTIVE_STATUSES",
     "ALL_STATUSES",
+    "BACKEND_OPERATIONS",
     "DEFAULT_ACCOUNT_ID",
     "FINAL_STATUSES",
     "PLACING_MESSAGE",
@@ -32,9 +40,76 @@ __all__ = [
     "GameLiftBackend",
 ]
 
+Operation = Callable[..., Any]
+# Every operation of a backend by name: GameLift's (``responses.OPERATIONS`` names which of
+# them the wire serves) and the control API's. One table, built from the sibling modules.
+BACKEND_OPERATIONS: Mapping[str, Operation] = {
+    function.__name__: function
+    for module in (configurations, fleets, game_sessions, matchmaking, matches, control_ops)
+    for function in module.OPERATIONS
+}
 
-class GameLiftBackend(ControlOperations):
-    """One account's GameLift in one Region. Thread-safe: every call holds one lock."""
+
+class GameLiftBackend:
+    """One account's GameLift in one Region. Thread-safe: every call holds one lock.
+
+    Each entry of ``BACKEND_OPERATIONS`` is a method: ``backend.stop_matchmaking(
+    TicketId=...)`` runs ``matchmaking.stop_matchmaking(backend.state, TicketId=...)``.
+    """
+
+    def __init__(
+        self, account_id: str, region: str, clock: Clock, settings: EmulatorSettings
+    ) -> None:
+        self.state = BackendState(account_id, region, clock, settings)
+
+    @property
+    def settings(self) -> EmulatorSettings:
+        return self.state.settings
+
+    def next_due(self) -> float | None:
+        """When the earliest timed change falls due, or None when none is scheduled."""
+        with self.state.lock:
+            return next_due(self.state)
+
+    def catch_up(self) -> float | None:
+        """Apply every timed change that fell due; return when the next one falls due."""
+        with self.state.lock:
+            advance(self.state)
+            return next_due(self.state)
+
+    def __getattr__(self, name: str) -> Operation:
+        """Only reached for a name that is no operation (those are methods)."""
+        raise AttributeError(
+            f"GameLiftBackend has no operation {name!r}; operations: {sorted(BACKEND_OPERATIONS)}"
+        )
+
+
+def _method(operation: Operation) -> Operation:
+    """``operation`` as a backend method: under the lock, after the due changes."""
+
+    @functools.wraps(operation)
+    def method(backend: GameLiftBackend, *args: Any, **kwargs: Any) -> Any:
+        state = backend.state
+        with state.lock:
+            advance(state)
+            return operation(state, *args, **kwargs)
+
+    return method
+
+
+for _name, _operation in BACKEND_OPERATIONS.items():
+    setattr(GameLiftBackend, _name, _method(_operation))
+
+
+class AccountBackends:
+    """One account's backends by Region: ``store[account_id][region]``."""
+
+    def __init__(self, store: BackendStore, account_id: str) -> None:
+        self._store = store
+        self._account_id = account_id
+
+    def __getitem__(self, region: str) -> GameLiftBackend:
+        return self._store.backend(self._account_id, region)
 
 
 class BackendStore:
@@ -61,8 +136,12 @@ class BackendStore:
             regions = self._backends.setdefault(account_id, {})
             if region not in regions:
                 regions[region] = GameLiftBackend(account_id, region, self.clock, self.settings)
-                regions[region].event_log.sink = self.webhook
+                regions[region].state.event_log.sink = self.webhook
             return regions[region]
+
+    def __getitem__(self, account_id: str) -> AccountBackends:
+        """``store[account_id][region]``: the backend, created on first use (moto's shape)."""
+        return AccountBackends(self, account_id)
 
     def backends(self) -> list[GameLiftBackend]:
         """Every backend created so far (for control views across Regions)."""
@@ -97,7 +176,7 @@ class BackendStore:
             old, self.webhook = self.webhook, webhook
             for regions in self._backends.values():
                 for backend in regions.values():
-                    backend.event_log.sink = webhook
+                    backend.state.event_log.sink = webhook
         if old is not None:
             old.close()
 

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 from bisect import bisect_right
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from .exceptions import InvalidRequestException
 
-__all__ = ["DEFAULT_PAGE_SIZE", "listing", "paginate"]
+__all__ = ["DEFAULT_PAGE_SIZE", "Listing", "Pages", "listing", "paged", "paginate"]
 
 T = TypeVar("T")
 DEFAULT_PAGE_SIZE = 10
@@ -64,3 +66,66 @@ def listing(key: str, page: list[Any], token: str | None) -> dict[str, Any]:
     if token:
         out["NextToken"] = token
     return out
+
+
+@dataclass(frozen=True)
+class Pages:
+    """How one List*/Describe* operation pages (moto's ``@paginate`` model is the idea):
+    the answer's list member, the token's kind, the default and largest page."""
+
+    key: str
+    kind: str
+    default: int = DEFAULT_PAGE_SIZE
+    maximum: int | None = None
+
+    def answer(
+        self,
+        seqs: Sequence[int],
+        fetch: Callable[[int], Any | None],
+        limit: int | None,
+        token: str | None,
+    ) -> dict[str, Any]:
+        """The page after ``token`` of the items at ``seqs`` (``fetch`` None: left out)."""
+        size = limit or self.default
+        if self.maximum is not None:
+            size = min(size, self.maximum)
+        return listing(self.key, *paginate(self.kind, seqs, fetch, size, token))
+
+
+@dataclass(frozen=True)
+class Listing:
+    """Every item an operation lists, to be paged: their creation sequences, and ``fetch``
+    giving an item's answer by sequence (None: left out)."""
+
+    seqs: Sequence[int]
+    fetch: Callable[[int], Any | None]
+
+
+Operation = Callable[..., Any]
+
+
+def paged(pages: Pages) -> Callable[[Operation], Operation]:
+    """A List*/Describe* operation that pages (moto's ``@paginate`` is the idea): the
+    decorated function never sees ``Limit`` or ``NextToken``; it returns a
+    :class:`Listing` to page, a list (the whole answer, e.g. of the items asked for by
+    name) or an answer as it is."""
+
+    def decorate(function: Operation) -> Operation:
+        @functools.wraps(function)
+        def operation(
+            state: Any,
+            *,
+            Limit: int | None = None,  # noqa: N803 (AWS's member names)
+            NextToken: str | None = None,  # noqa: N803
+            **members: Any,
+        ) -> Any:
+            result = function(state, **members)
+            if isinstance(result, Listing):
+                return pages.answer(result.seqs, result.fetch, Limit, NextToken)
+            if isinstance(result, list):
+                return {pages.key: result}
+            return result
+
+        return operation
+
+    return decorate

@@ -303,6 +303,11 @@ class Emulator:
         """Connections open now."""
         return len(self._server.server_state.connections)
 
+    def requests_answered(self) -> int:
+        """Requests answered since the server started (uvicorn's count, which the hot path
+        keeps too)."""
+        return self._server.server_state.total_requests
+
     @property
     def endpoint_url(self) -> str:
         """``http://host:port``, for ``endpoint_url=`` / ``--endpoint-url``."""

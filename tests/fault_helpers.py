@@ -17,6 +17,9 @@ of the traffic (e.g. right after the first StopMatchmaking reached GameLift), so
 the middle of a delete" are deterministic instead of timed with sleeps.
 
 One thread per connection (daemon), hangs bounded by ``HANG_LIMIT_SECONDS``, loopback only.
+
+`FrontEnd` is the fault matrix's one driver of both front ends (the dynamic provider's
+plugin and the native plugin): create, delete and read a failure the same way for each.
 """
 
 from __future__ import annotations
@@ -27,10 +30,23 @@ import socket
 import struct
 import sys
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, Literal
+
+import pytest
+from backfill_ticket_helpers import URN as DYNAMIC_TICKET_URN
+from backfill_ticket_helpers import engine_outputs
+from native_helpers import GUARD_URN as NATIVE_GUARD_URN
+from native_helpers import TICKET_URN as NATIVE_TICKET_URN
+from native_helpers import native_plugin
+
+from gamelift_backfill.backfill_guard import BackfillGuardArgs, BackfillGuardProvider
+from gamelift_backfill.backfill_ticket import BackfillTicketArgs, BackfillTicketProvider
+from testkit.plugin_host import PluginError, PluginHost, make_urn, program_inputs, state_round_trip
+from testkit.world import REGION
 
 Action = Literal["reset", "reset_after", "hang"]
 Callback = Callable[[dict[str, Any]], object]
@@ -57,6 +73,7 @@ class _Hook:
     nth: int
     before: bool
     needs: str | None  # a top-level request member that must be present (e.g. NextToken)
+    every: bool = False  # run at the nth matching request and at each one after it
     seen: int = 0
     fired: threading.Event = field(default_factory=threading.Event)
 
@@ -220,15 +237,16 @@ class FaultProxy:
         nth: int = 1,
         before: bool = False,
         needs: str | None = None,
+        every: bool = False,
     ) -> threading.Event:
         """Run ``callback(request)`` once, at the ``nth`` request of ``operation``.
 
         ``before``: just before it is forwarded to GameLift; otherwise right after GameLift
         answered it and before the client gets the answer. ``needs``: count only requests
-        that carry that member (e.g. ``NextToken``: pages after the first). Returns an event
-        set once the callback ran.
+        that carry that member (e.g. ``NextToken``: pages after the first). ``every``: run
+        it again at each request after the nth. Returns an event set once the callback ran.
         """
-        hook = _Hook(operation, callback, nth, before, needs)
+        hook = _Hook(operation, callback, nth, before, needs, every)
         with self._lock:
             self._hooks.append(hook)
         return hook.fired
@@ -263,15 +281,166 @@ class FaultProxy:
         due: list[_Hook] = []
         with self._lock:
             for hook in self._hooks:
-                if hook.operation != operation or hook.before != before or hook.fired.is_set():
+                if hook.operation != operation or hook.before != before:
+                    continue
+                if hook.fired.is_set() and not hook.every:
                     continue
                 if hook.needs is not None and hook.needs not in request:
                     continue
                 hook.seen += 1
-                if hook.seen == hook.nth:
+                if hook.seen == hook.nth or (hook.every and hook.seen > hook.nth):
                     due.append(hook)
         for hook in due:
             try:
                 hook.callback(request)
             finally:
                 hook.fired.set()
+
+
+# -- the front ends, side by side: one driver for the fault matrix -------------------------
+
+FrontEndName = Literal["dynamic", "native"]
+FRONT_ENDS: list[FrontEndName] = ["dynamic", "native"]
+Kind = Literal["ticket", "guard"]
+__all__ = [
+    "DYNAMIC_GUARD_URN",
+    "DYNAMIC_TICKET_URN",
+    "FRONT_ENDS",
+    "FaultProxy",
+    "FrontEnd",
+    "FrontEndName",
+    "Kind",
+    "Target",
+    "front_end_plugin",
+]
+DYNAMIC_GUARD_URN = make_urn("guard", "pulumi-python:dynamic/gamelift:BackfillGuard")
+DYNAMIC_ERRORS = "gamelift_backfill.core.errors."
+
+
+@dataclass
+class Target:
+    """A created resource (as stored in state) and the tickets and sessions it covers."""
+
+    kind: Kind
+    id: str
+    urn: str
+    state: dict[str, Any]
+    tickets: list[str]
+    sessions: list[str] = field(default_factory=list)
+
+
+class FrontEnd:
+    """One front end's provider plugin, as `pulumi up` and `pulumi destroy` run it.
+
+    The fault matrix speaks to both front ends through this one driver: inputs are given in
+    snake_case and stored as each front end stores them (the dynamic provider's Args and
+    ``__provider``, the native schema's camelCase names); errors are read as each one
+    reports them (the dynamic plugin's traceback line names the core's exception class; the
+    native plugin sends the core's message alone, in its own words).
+    """
+
+    def __init__(self, name: FrontEndName, default_endpoint: str) -> None:
+        self.name = name
+        self.default_endpoint = default_endpoint
+        self._host: PluginHost | None = None
+
+    @classmethod
+    def of(cls, name: FrontEndName, host: PluginHost, default_endpoint: str) -> FrontEnd:
+        """The driver of an already started plugin of front end ``name``."""
+        driver = cls(name, default_endpoint)
+        driver._host = host
+        return driver
+
+    @property
+    def host(self) -> PluginHost:
+        """The module's plugin (`front_end_plugin` starts it)."""
+        assert self._host is not None, "the front end's plugin is not started"
+        return self._host
+
+    def __repr__(self) -> str:
+        return self.name
+
+    @contextmanager
+    def plugin(self, env: Mapping[str, str] | None = None) -> Iterator[PluginHost]:
+        """Another plugin of this front end (a new `pulumi destroy`), with ``env`` added."""
+        if self.name == "native":
+            with native_plugin(self.default_endpoint, env=env) as host:
+                yield host
+        else:
+            with PluginHost(config={"aws:region": REGION}, env=env) as host:
+                yield host
+
+    def setting(self, snake: str) -> str:
+        """How this front end names a resource input in its advice (``endpoint_url``)."""
+        return _camel(snake) if self.name == "native" else snake
+
+    def create(self, kind: Kind, tickets: list[str], sessions: list[str], **inputs: Any) -> Target:
+        """`pulumi up` of one resource with ``inputs`` (snake_case); ``tickets`` and
+        ``sessions`` are what it covers (for a BackfillTicket without ``ticket_id``, the
+        ticket it starts)."""
+        if self.name == "native":
+            urn = NATIVE_TICKET_URN if kind == "ticket" else NATIVE_GUARD_URN
+            news = {_camel(k): v for k, v in inputs.items()}
+        else:
+            urn = DYNAMIC_TICKET_URN if kind == "ticket" else DYNAMIC_GUARD_URN
+            args = BackfillTicketArgs(**inputs) if kind == "ticket" else BackfillGuardArgs(**inputs)
+            provider = BackfillTicketProvider() if kind == "ticket" else BackfillGuardProvider()
+            news = program_inputs(provider, args.to_props())
+        checked = self.host.check(urn, {}, news)
+        assert checked.failures == []
+        created = self.host.create(urn, checked.inputs)
+        outs = created.outs
+        if kind == "guard":
+            count = outs["activeTicketCount" if self.name == "native" else "active_ticket_count"]
+            assert count == len(tickets)
+        if self.name == "dynamic" and kind == "ticket":
+            outs = engine_outputs(outs)
+        covered = tickets or [created.id]
+        return Target(kind, created.id, urn, state_round_trip(outs), covered, sessions)
+
+    def delete(self, target: Target, host: PluginHost | None = None) -> None:
+        """What `pulumi destroy` does for the resource: Delete with the stored outputs."""
+        (host or self.host).delete(target.id, target.urn, target.state)
+
+    def failed_delete(
+        self,
+        target: Target,
+        error_class: str | None,
+        names: list[str],
+        host: PluginHost | None = None,
+    ) -> str:
+        """Delete, which must fail naming each of ``names``: the user's message. The dynamic
+        plugin's message must also name the core's ``error_class`` (None: any of the core's
+        error classes)."""
+        with pytest.raises(PluginError) as raised:
+            self.delete(target, host)
+        if self.name == "native":
+            message = raised.value.details
+        else:
+            message = raised.value.provider_message
+            assert message.startswith(f"{DYNAMIC_ERRORS}{error_class or ''}"), message
+            message = message.split(": ", 1)[1]
+        assert message, raised.value
+        for name in names:
+            assert name in message, (name, message)
+        return message
+
+    def logs(self, host: PluginHost | None = None) -> str:
+        """What the plugin logged: the dynamic one on stderr, the native one to the engine."""
+        host = host or self.host
+        if host.engine is not None:
+            return host.engine.text
+        return host.stderr
+
+
+@contextmanager
+def front_end_plugin(name: FrontEndName, endpoint_url: str) -> Iterator[FrontEnd]:
+    """One plugin of front end ``name`` for a test module, as one `pulumi destroy` run
+    (region from the stack's configuration; the native one's endpoint ``endpoint_url``)."""
+    with FrontEnd(name, endpoint_url).plugin() as host:
+        yield FrontEnd.of(name, host, endpoint_url)
+
+
+def _camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    return head + "".join(part.title() for part in rest)

@@ -9,7 +9,7 @@ environment and the provider configuration ``region`` / ``endpointUrl`` the way 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -28,10 +28,12 @@ def ticket_urn(name: str) -> str:
 
 
 @contextmanager
-def native_plugin(endpoint_url: str, **config: str) -> Iterator[PluginHost]:
+def native_plugin(
+    endpoint_url: str, env: Mapping[str, str] | None = None, **config: str
+) -> Iterator[PluginHost]:
     """The native plugin configured for ``endpoint_url`` in REGION (the host isolates its
-    AWS environment: credentials test/test only); its engine's log in ``host.engine``.
-    ``config`` overrides the provider configuration."""
+    AWS environment: credentials test/test only, ``env`` on top); its engine's log in
+    ``host.engine``. ``config`` overrides the provider configuration."""
     settings = {"region": REGION, "endpointUrl": endpoint_url, **config}
     host = PluginHost(
         ROOT,
@@ -39,6 +41,7 @@ def native_plugin(endpoint_url: str, **config: str) -> Iterator[PluginHost]:
         package=PACKAGE,
         engine=EngineStub(),
         config={k: v for k, v in settings.items() if v},
+        env=env,
     )
     with host:
         yield host

@@ -7,10 +7,14 @@ fault mix (error rate, throttling, latency), and deletes: a BackfillGuard drain 
 BackfillTicket resources (up to 4 at once, as the engine does). While it deletes, events
 fire at points the emulator's call counters show: game sessions terminate, a fleet is
 deleted, automatic tickets time out (and GameLift regenerates them), placements finish.
+GameLift starts a session's replacement automatic ticket after a seeded random gap
+(``auto_backfill_delay_ms`` + jitter): none, short, or longer than a whole drain.
 
 Checked for every scenario:
 
-- a reported success leaves no active ticket, and the configuration can be deleted;
+- a reported success leaves no active ticket and every game session quiet (GameLift can
+  start no automatic backfill for it: backfill turned off by an accepted StopMatchmaking,
+  not ACTIVE, full, or not AUTOMATIC), and the configuration can be deleted;
 - a failure is clear: a known error code, naming the tickets (every ticket still active
   for a timeout) or fleet concerned, never a player ID;
 - a failure is recoverable: clear the faults, let uncancellable tickets end, delete again
@@ -34,6 +38,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import functools
+import json
 import random
 import sys
 import threading
@@ -44,7 +49,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from unittest import mock
 
 TESTS_DIR = Path(__file__).resolve().parent
@@ -56,6 +61,8 @@ import boto3  # noqa: E402
 import botocore.config  # noqa: E402
 import botocore.retries.standard  # noqa: E402
 import pulumi  # noqa: E402
+from fault_helpers import DYNAMIC_GUARD_URN as GUARD_URN  # noqa: E402
+from fault_helpers import DYNAMIC_TICKET_URN as TICKET_URN  # noqa: E402
 from fault_helpers import FaultProxy  # noqa: E402
 from pulumi.dynamic import ConfigureRequest  # noqa: E402
 from pulumi.dynamic.config import Config  # noqa: E402
@@ -76,7 +83,6 @@ from testkit.aws_env import isolated_aws_env  # noqa: E402
 from testkit.plugin_host import (  # noqa: E402
     PluginError,
     PluginHost,
-    make_urn,
     program_inputs,
     state_round_trip,
 )
@@ -107,9 +113,8 @@ CODE_BY_CLASS = {
     "UnsupportedRegionError": "UNSUPPORTED_REGION",
     "EndpointError": "CONNECTION_ERROR",
     "StopTimeoutError": "TIMEOUT",
+    "NotQuietError": "TIMEOUT",  # sessions that may still start automatic backfill
 }
-TICKET_URN = make_urn("ticket", "pulumi-python:dynamic/gamelift:BackfillTicket")
-GUARD_URN = make_urn("guard", "pulumi-python:dynamic/gamelift:BackfillGuard")
 # Injected errors: 5xx, which botocore retries. (Injected ThrottlingException answers are
 # left to the fault matrix: adaptive retry mode then holds the client at its floor rate of
 # 0.5 calls/s for seconds, which this soak's time compression cannot shorten.)
@@ -117,6 +122,7 @@ ERROR_MIXES = (("InternalServiceException",),)
 HANG_GUARD_SECONDS = 600.0  # only against a hang: a delete takes seconds
 ENGINE_PARALLELISM = 4  # deletes of independent resources run at once, as the engine does
 TIME_COMPRESSION = 50.0  # direct scenarios: polls and retry delays this many times shorter
+FALSE_SUCCESS = "success reported, but"  # how a problem after a reported success begins
 
 Kind = Literal["guard", "tickets"]
 EventKind = Literal["terminate", "delete_fleet", "time_out", "place", "queue"]
@@ -178,13 +184,14 @@ class Scenario:
     sessions_per_fleet: tuple[int, ...]
     forced: tuple[tuple[int, str], ...]  # (session index, status of its ticket)
     faults: Faults
-    regenerate: bool
     events: tuple[Event, ...]
     placing_ends: bool  # placements finish during the delete (else: a timeout, then retry)
     via_plugin: bool
     kill_after_stops: int  # plugin scenarios: SIGKILL once this many stops were made
     acceptance: bool = False  # the configuration requires acceptance (nobody accepts)
     placement_ms: float = 100.0  # how long GameLift's own placements take
+    replacement_delay_ms: float = 0.0  # the gap before a replacement automatic ticket ...
+    replacement_jitter_ms: float = 0.0  # ... plus a seeded random part up to this
 
     @property
     def sessions(self) -> int:
@@ -242,6 +249,16 @@ def generate(seed: int, index: int, plugin_fraction: float) -> Scenario:
     natural = random.Random(f"soak-natural:{seed}:{index}")
     for _ in range(natural.choice([0, 1, 1, 2])):
         events.append(Event("queue", natural.randint(0, max(sessions, 1)), natural.choice([2, 6])))
+    # The gap before a replacement automatic ticket (AWS documents none), from a stream of its
+    # own: none, short, or longer than a whole drain (in-process drains take well under 1 s);
+    # each replacement's own delay is uniform in [delay, delay + delay / 2].
+    gap = random.Random(f"soak-gap:{seed}:{index}")
+    delay_ms = gap.choice(
+        [0.0, 0.0, gap.uniform(20, 200), gap.uniform(200, 1000), gap.uniform(1000, 3000)]
+    )
+    # Once "regenerate"; drawn still so the draws after it are unchanged. GameLift always
+    # replaces an automatic ticket that ended on its own, after the gap drawn above.
+    rng.random()
     return Scenario(
         seed=seed,
         index=index,
@@ -249,11 +266,12 @@ def generate(seed: int, index: int, plugin_fraction: float) -> Scenario:
         sessions_per_fleet=sessions_per_fleet,
         forced=tuple(forced),
         faults=faults,
-        regenerate=rng.random() < 0.7,
         events=tuple(events),
         placing_ends=placing_ends,
         acceptance=natural.random() < 0.2,
         placement_ms=natural.choice([20.0, 100.0, 300.0]),
+        replacement_delay_ms=delay_ms,
+        replacement_jitter_ms=delay_ms / 2,
         via_plugin=via_plugin,
         kill_after_stops=rng.randint(1, max(sessions, 1)),
     )
@@ -274,6 +292,9 @@ class Outcome:
     waited_for_acceptance: int = 0  # of which needed acceptance
     problem: str | None = None  # for an unrecovered scenario: what went wrong
     seconds: float = 0.0
+    false_success: bool = False  # success reported with a ticket active or a session not quiet
+    first_delete_seconds: float = 0.0  # how long the first attempt's deletes took
+    replacement_after_quiet_pass: bool = False  # see `GapWatch`
 
 
 @dataclass
@@ -295,16 +316,35 @@ class Summary:
     def unrecovered(self) -> list[Outcome]:
         return [o for o in self.outcomes if o.result == "unrecovered"]
 
+    @property
+    def false_successes(self) -> list[Outcome]:
+        """Scenarios where a delete reported success with a ticket active or a session not
+        quiet (each also unrecovered)."""
+        return [o for o in self.outcomes if o.false_success]
+
+    @property
+    def replacements_after_quiet_pass(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.replacement_after_quiet_pass]
+
     def report(self) -> str:
         """A few lines for a terminal or a document."""
         plugin = [o for o in self.outcomes if o.scenario.via_plugin]
         codes = Counter(o.first_error for o in self.outcomes if o.first_error)
+        gap = [o for o in self.outcomes if o.scenario.replacement_delay_ms > 0]
+        longer = [o for o in gap if o.scenario.replacement_delay_ms / 1000 > o.first_delete_seconds]
         lines = [
             f"soak seed {self.seed}: {self.scenarios} scenarios in {self.wall_seconds:.1f} s",
             f"  succeeded first time: {self.count('success')}",
             f"  failed clearly, then recovered by a retry: {self.count('recovered')}"
             + (f" ({', '.join(f'{c} {n}' for c, n in sorted(codes.items()))})" if codes else ""),
             f"  unrecovered: {self.count('unrecovered')}",
+            f"  reported success with a ticket active or a session not quiet: "
+            f"{len(self.false_successes)}",
+            f"  with a gap before replacement tickets: {len(gap)} "
+            f"(up to {max((o.scenario.replacement_delay_ms * 1.5 for o in gap), default=0):.0f}"
+            f" ms; longer than the scenario's whole first delete: {len(longer)})",
+            f"  a replacement appeared after a drain read that saw nothing active: "
+            f"{len(self.replacements_after_quiet_pass)}",
             f"  with GameLift's own matches during the delete: "
             f"{sum(1 for o in self.outcomes if o.matches)} "
             f"({sum(o.matches for o in self.outcomes)} matches, "
@@ -373,17 +413,18 @@ class Built:
     newcomers: list[str] = field(default_factory=list)  # the players' own matchmaking tickets
 
 
-class Watcher:
-    """Fires a scenario's events once the emulator shows enough StopMatchmaking calls."""
+class _Beside:
+    """A thread that watches the emulator while a scenario's deletes run (``with``), if
+    ``wanted``; it stops when the block ends."""
 
-    def __init__(self, runner: SoakRunner, scenario: Scenario, world: Built) -> None:
-        self.runner, self.scenario, self.world = runner, scenario, world
-        self.pending = sorted(scenario.events, key=lambda e: e.after_stops)
+    wanted = True
+
+    def __init__(self) -> None:
         self.leave = threading.Event()
         self.thread = threading.Thread(target=self._watch, daemon=True)
 
-    def __enter__(self) -> Watcher:
-        if self.pending:
+    def __enter__(self) -> Self:
+        if self.wanted:
             self.thread.start()
         return self
 
@@ -393,10 +434,63 @@ class Watcher:
             self.thread.join(timeout=30)
 
     def _watch(self) -> None:
+        raise NotImplementedError
+
+
+class Watcher(_Beside):
+    """Fires a scenario's events once the emulator shows enough StopMatchmaking calls."""
+
+    def __init__(self, runner: SoakRunner, scenario: Scenario, world: Built) -> None:
+        super().__init__()
+        self.runner, self.scenario, self.world = runner, scenario, world
+        self.pending = sorted(scenario.events, key=lambda e: e.after_stops)
+        self.wanted = bool(self.pending)
+
+    def _watch(self) -> None:
         while self.pending and not self.leave.wait(0.005):
             stops = self.runner.control.calls().get("StopMatchmaking", 0)
             while self.pending and self.pending[0].after_stops <= stops:
                 self.runner.fire(self.pending.pop(0), self.world)
+
+
+class GapWatch(_Beside):
+    """Sees from outside whether a replacement automatic ticket appeared after a pass of the
+    drain that saw nothing active: a read of the drain's (DescribeGameSessions or
+    DescribeMatchmaking) made between two looks that both found no backfill ticket active,
+    then a new automatic ticket. Watches guard scenarios with a replacement gap only."""
+
+    POLL_SECONDS = 0.02
+
+    def __init__(self, runner: SoakRunner, scenario: Scenario, world: Built) -> None:
+        super().__init__()
+        self.control, self.world = runner.control, world
+        self.seen = False
+        self.wanted = scenario.kind == "guard" and scenario.replacement_delay_ms > 0
+
+    def _watch(self) -> None:
+        known = {t["TicketId"] for t in self.control.tickets() if t["Automatic"]}
+        quiet_at: int | None = None  # the drain's reads when nothing was seen active
+        quiet_pass = False
+        while not self.leave.wait(self.POLL_SECONDS):
+            calls = self.control.calls()
+            reads = calls.get("DescribeGameSessions", 0) + calls.get("DescribeMatchmaking", 0)
+            backfill = [
+                t
+                for t in self.control.tickets()
+                if t["TicketId"] not in self.world.newcomers
+                and (t["Automatic"] or t.get("GameSessionArn"))
+            ]
+            new = {t["TicketId"] for t in backfill if t["Automatic"]} - known
+            if new and quiet_pass:
+                self.seen = True
+                return
+            known |= new
+            if any(t["Status"] in ACTIVE_STATUSES for t in backfill):
+                quiet_at = None
+            elif quiet_at is None:
+                quiet_at = reads
+            elif reads > quiet_at:
+                quiet_pass = True
 
 
 class SoakRunner:
@@ -456,9 +550,13 @@ class SoakRunner:
     def _run_direct(self, scenario: Scenario, world: Built) -> Outcome:
         self.control.faults(**scenario.faults.body())
         with captured_logs() as logs:
-            with Watcher(self, scenario, world):
+            with Watcher(self, scenario, world), GapWatch(self, scenario, world) as gap:
+                started = time.monotonic()
                 errors = self._delete(world.resources, self._delete_direct)
+                first_delete_seconds = time.monotonic() - started
             outcome = self._judge(scenario, world, errors, self._delete_direct)
+        outcome.first_delete_seconds = first_delete_seconds
+        outcome.replacement_after_quiet_pass = gap.seen
         leaked = [p for p in world.player_ids if any(p in line for line in logs)]
         if leaked and outcome.result != "unrecovered":
             outcome.result, outcome.problem = "unrecovered", f"player ID in the log: {leaked[0]}"
@@ -477,25 +575,29 @@ class SoakRunner:
             host.kill()
 
         world.proxy.on("StopMatchmaking", kill, nth=scenario.kill_after_stops, before=True)
-        with Watcher(self, scenario, world):
+        with Watcher(self, scenario, world), GapWatch(self, scenario, world) as gap:
+            started = time.monotonic()
             pending = self._delete_async(world.resources, functools.partial(_plugin_delete, host))
             errors = [f.exception(timeout=HANG_GUARD_SECONDS) for f in pending]
-        killed = killing.is_set()
-        if killed:
-            # The engine kept every resource whose delete did not answer: delete them again.
-            host.close()
-            host = self._plugin = self._start_plugin()
-            again = [i for i, e in enumerate(errors) if e is not None]
-            retried = self._delete(
-                [world.resources[i] for i in again], functools.partial(_plugin_delete, host)
-            )
-            for i, error in zip(again, retried, strict=True):
-                errors[i] = error
+            killed = killing.is_set()
+            if killed:
+                # The engine kept every resource whose delete did not answer: delete again.
+                host.close()
+                host = self._plugin = self._start_plugin()
+                again = [i for i, e in enumerate(errors) if e is not None]
+                retried = self._delete(
+                    [world.resources[i] for i in again], functools.partial(_plugin_delete, host)
+                )
+                for i, error in zip(again, retried, strict=True):
+                    errors[i] = error
+            first_delete_seconds = time.monotonic() - started
         try:
             outcome = self._judge(scenario, world, errors, functools.partial(_plugin_delete, host))
         finally:
             world.proxy.close()
         outcome.killed = killed
+        outcome.first_delete_seconds = first_delete_seconds
+        outcome.replacement_after_quiet_pass = gap.seen
         logs = first.stderr + host.stderr
         leaked = [p for p in world.player_ids if p in logs]
         if leaked and outcome.result != "unrecovered":
@@ -514,7 +616,11 @@ class SoakRunner:
         if not failed:
             problem = self._after_success(world)
             return Outcome(
-                scenario, "success" if problem is None else "unrecovered", None, problem=problem
+                scenario,
+                "success" if problem is None else "unrecovered",
+                None,
+                problem=problem,
+                false_success=_is_false_success(problem),
             )
         code = _code_of(failed[0])
         for error in failed:
@@ -529,6 +635,7 @@ class SoakRunner:
         for ticket in self.control.tickets():
             if ticket["Status"] in ("PLACING", "REQUIRES_ACCEPTANCE"):
                 self.control.set_ticket_status(ticket["TicketId"], "COMPLETED")
+        self._await_owed_replacements(scenario, world)
         left = [world.resources[i] for i, e in enumerate(errors) if e is not None]
         retry = self._delete(left, delete)
         still = [e for e in retry if e is not None]
@@ -537,7 +644,11 @@ class SoakRunner:
             return Outcome(scenario, "unrecovered", code, problem=problem)
         problem = self._after_success(world)
         return Outcome(
-            scenario, "recovered" if problem is None else "unrecovered", code, problem=problem
+            scenario,
+            "recovered" if problem is None else "unrecovered",
+            code,
+            problem=problem,
+            false_success=_is_false_success(problem),
         )
 
     def _after_success(self, world: Built) -> str | None:
@@ -550,13 +661,70 @@ class SoakRunner:
             if t["Status"] in ACTIVE_STATUSES and t["TicketId"] not in world.newcomers
         ]
         if active:
-            return f"success reported, but {len(active)} ticket(s) active: {active[:5]}"
+            return f"{FALSE_SUCCESS} {len(active)} ticket(s) active: {active[:5]}"
+        loud = self._sessions_not_quiet(world)
+        if loud:
+            return f"{FALSE_SUCCESS} {len(loud)} session(s) not quiet: {sorted(loud)[:5]}"
         self._settle_newcomers(world)
         try:
             self.gamelift.delete_matchmaking_configuration(Name=CONFIGURATION)
         except Exception as exc:
             return f"configuration not deletable after success: {exc}"
         return None
+
+    def _sessions_not_quiet(self, world: Built) -> dict[str, str | None]:
+        """The scenario's game sessions GameLift could still start automatic backfill for,
+        each with the automatic ticket its MatchmakerData names (seen from outside). A
+        session is quiet when its configuration is not AUTOMATIC, it is not ACTIVE, it is
+        full, or a StopMatchmaking of the ticket it names was accepted (GameLift answered
+        200: the emulator's call log), which turned its backfill off for good even if the
+        ticket then ended otherwise; a CANCELLED ticket was stopped so too."""
+        (configuration,) = self.gamelift.describe_matchmaking_configurations(Names=[CONFIGURATION])[
+            "Configurations"
+        ]
+        if configuration.get("BackfillMode") != "AUTOMATIC":
+            return {}
+        statuses = {t["TicketId"]: t["Status"] for t in self.control.tickets()}
+        stopped = {
+            str(call.get("TicketId"))
+            for call in self.control.call_log()
+            if call["operation"] == "StopMatchmaking" and call.get("status") == 200
+        }
+        loud: dict[str, str | None] = {}
+        for fleet in world.fleets:
+            try:
+                pages = self.gamelift.get_paginator("describe_game_sessions").paginate(
+                    FleetId=fleet
+                )
+                sessions = [s for page in pages for s in page["GameSessions"]]
+            except self.gamelift.exceptions.NotFoundException:
+                continue  # the fleet was deleted, its sessions with it
+            for session in sessions:
+                if session["Status"] != "ACTIVE" or (
+                    session["CurrentPlayerSessionCount"] >= session["MaximumPlayerSessionCount"]
+                ):
+                    continue
+                data = json.loads(session.get("MatchmakerData") or "{}")
+                ticket = data.get("autoBackfillTicketId")
+                if ticket is None or (
+                    statuses.get(ticket) != "CANCELLED" and ticket not in stopped
+                ):
+                    loud[session["GameSessionId"]] = ticket
+        return loud
+
+    def _await_owed_replacements(self, scenario: Scenario, world: Built) -> None:
+        """Before the retry, as a user retrying later would: wait (polling, bounded by the
+        longest gap) until GameLift has started each replacement it still owes a session,
+        so the retry's drain can see and stop it within its own deadline."""
+        bound = (scenario.replacement_delay_ms + scenario.replacement_jitter_ms) / 1000 + 5.0
+        deadline = time.monotonic() + bound
+        pause = threading.Event()
+        while time.monotonic() < deadline:
+            loud = self._sessions_not_quiet(world)
+            statuses = {t["TicketId"]: t["Status"] for t in self.control.tickets()}
+            if all(statuses.get(t or "") in ACTIVE_STATUSES for t in loud.values()):
+                return
+            pause.wait(0.02)
 
     def _unclear(self, error: BaseException, world: Built) -> str | None:
         """Why ``error`` is not a clear failure, or None."""
@@ -609,9 +777,12 @@ class SoakRunner:
         """Configuration, fleets, sessions, forced statuses and the resources to delete."""
         self.control.settings(
             stop_delay_ms=5,
-            auto_backfill_regenerate=scenario.regenerate,
+            auto_backfill_regenerate=True,
             match_delay_ms=10,
             placement_ms=scenario.placement_ms,
+            auto_backfill_delay_ms=scenario.replacement_delay_ms,
+            auto_backfill_delay_jitter_ms=scenario.replacement_jitter_ms,
+            seed=scenario.faults.seed,
         )
         backfill_mode = "AUTOMATIC" if scenario.kind == "guard" else "MANUAL"
         seed_configuration(
@@ -779,6 +950,10 @@ def _new_plugin() -> PluginHost:
 def _plugin_delete(host: PluginHost, resource_id: str, state: dict[str, Any]) -> None:
     """Delete through the plugin, as `pulumi destroy` does."""
     host.delete(resource_id, GUARD_URN if "fleet_ids" in state else TICKET_URN, state)
+
+
+def _is_false_success(problem: str | None) -> bool:
+    return problem is not None and problem.startswith(FALSE_SUCCESS)
 
 
 def _ticket_ids(control: EmulatorControl) -> list[str]:

@@ -82,7 +82,8 @@ def test_configuration_filter_by_name_or_arn(world: World) -> None:
 
 @pytest.mark.parametrize("cancel_ms", [100, 200])
 def test_drain_stops_everything_within_the_call_budget(world: World, cancel_ms: int) -> None:
-    """60 tickets drained with at most 1.2 calls each beyond the listing pages."""
+    """60 tickets drained with at most 1.2 calls each beyond the listing pages, in one pass
+    with no watch and no configuration lookup: every session's ticket was stopped by us."""
     world.control.settings(stop_delay_ms=cancel_ms)
     for _ in range(60):
         world.session()
@@ -93,9 +94,12 @@ def test_drain_stops_everything_within_the_call_budget(world: World, cancel_ms: 
     assert report.stopped == 60
     assert calls["StopMatchmaking"] == 60
     assert calls["StopMatchmaking"] + calls["DescribeMatchmaking"] <= 1.2 * 60
-    assert report.passes == 2
+    assert report.passes == 1
+    assert report.watched == 0
+    assert "DescribeMatchmakingConfigurations" not in calls
     kinds = {e.kind for e in world.events}
     assert {"pass", "found", "stopping", "stopped", "remaining"} <= kinds
+    assert "watching" not in kinds
 
 
 def test_stops_have_a_client_of_their_own(
@@ -147,7 +151,8 @@ def test_drain_with_every_call_hanging_ends_at_the_deadline(
 
 
 def test_drain_catches_tickets_regenerated_meanwhile(world: World) -> None:
-    """A PLACING ticket that times out is replaced by GameLift; the next pass stops the new one."""
+    """A PLACING ticket that times out is replaced by GameLift; the session is watched and the
+    next pass stops the new one."""
     placing = world.session()["auto_backfill_ticket_id"]
     others = [world.session()["auto_backfill_ticket_id"] for _ in range(3)]
     world.control.set_ticket_status(placing, "PLACING")
@@ -160,7 +165,8 @@ def test_drain_catches_tickets_regenerated_meanwhile(world: World) -> None:
 
     report = run_drain(world, [world.fleet_id], sleep=sleep)
     assert world.active_tickets() == []
-    assert report.passes == 3
+    assert report.passes == 2
+    assert report.watched == 1
     assert report.found_active == 5  # 4 listed first, then the replacement
     assert report.waited_out == 1
     assert report.stopped == 4
@@ -229,16 +235,21 @@ def test_drain_timeout_names_what_is_still_active(world: World) -> None:
 
 
 def test_second_drain_after_a_timeout_finishes(world: World) -> None:
-    """After a timed-out drain, the next drain (the next destroy) finishes the job."""
-    stuck = world.session()["auto_backfill_ticket_id"]
+    """After a timed-out drain, the next drain (the next destroy) finishes the job: the
+    tickets the first one stopped count as turned off, and the replacement GameLift started
+    when the stuck placement failed is stopped."""
+    stuck, other = world.tickets(2)
     world.control.set_ticket_status(stuck, "PLACING")
     with pytest.raises(StopTimeoutError):
         run_drain(world, [world.fleet_id], timeout_seconds=5)
-    world.control.settings(auto_backfill_regenerate=False)
+    assert world.status(other) == "CANCELLED"
     world.control.set_ticket_status(stuck, "FAILED")  # the placement ended meanwhile
+    (replacement,) = world.active_tickets()
     report = run_drain(world, [world.fleet_id])
     assert world.active_tickets() == []
-    assert report.found_active == 0
+    assert report.found_active == 1
+    assert report.passes == 1
+    assert world.status(replacement) == "CANCELLED"
 
 
 def test_count_active(world: World) -> None:

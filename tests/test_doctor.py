@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 from doctor_helpers import (
@@ -387,12 +388,12 @@ def test_megabytes_of_resources_are_read_and_judged(
     ]
 
 
-def test_readme_shows_what_the_doctor_really_prints(
+def test_troubleshooting_doc_shows_what_the_doctor_really_prints(
     capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The README's troubleshooting output is the command's output on the fixture, verbatim."""
+    """docs/troubleshooting.md's doctor output is the command's output on the fixture, verbatim."""
     monkeypatch.chdir(ROOT)
-    readme = (ROOT / "README.md").read_text()
+    readme = (ROOT / "docs" / "troubleshooting.md").read_text()
     command = "python -m providers doctor tests/fixtures/state/doctor/unguarded_configuration.json"
     block = readme.split(f"$ {command}; echo $?\n", 1)[1].split("```", 1)[0]
     code, out, _ = run_cli(capsys, *command.split()[3:])
@@ -446,3 +447,59 @@ def test_each_pending_operation_says_what_refresh_or_destroy_will_do(
     findings = rules.pending_operations(parse_export(json.dumps(document).encode()))
     assert [f.urns for f in findings] == [(protector["urn"],), (config["urn"],)]
     assert all(says in f.fix for f in findings)
+
+
+# -- rule 7: the opt-in that turns automatic backfill off -----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mode", "opt_in", "external", "recommended"),
+    [
+        ("AUTOMATIC", None, False, True),
+        ("AUTOMATIC", False, False, True),
+        ("AUTOMATIC", True, False, False),
+        ("MANUAL", None, False, False),
+        ("AUTOMATIC", None, True, False),
+    ],
+)
+def test_a_guard_of_a_configuration_of_the_same_stack_is_told_to_turn_automatic_backfill_off(
+    mode: str, opt_in: bool | None, external: bool, recommended: bool
+) -> None:
+    """A guard depending on an AUTOMATIC configuration that the stack itself creates is
+    recommended `disableAutomaticBackfill` (a note: exit status and findings unchanged),
+    unless it sets it; a MANUAL or external (someone else's) configuration is not."""
+    config = resource(
+        CONFIG_TYPE,
+        "c",
+        id="cfg",
+        inputs={"backfillMode": mode, "name": "cfg"},
+        **({"external": True} if external else {}),
+    )
+    options: dict[str, Any] = {} if opt_in is None else {"disable_automatic_backfill": opt_in}
+    protector = {
+        **guard(fleet_ids=["fleet-1"], configuration_name="cfg", **options),
+        "dependencies": [config["urn"]],
+    }
+    stack = stack_of(config, protector)
+    assert rules.check_state(stack) == []
+    notes = [n for n in stack.notes if "disableAutomaticBackfill" in n]
+    if recommended:
+        (note,) = notes
+        assert "guards matchmaking configuration cfg, a resource of this stack" in note
+        assert "BackfillMode to MANUAL" in note
+    else:
+        assert notes == []
+
+
+def test_the_recommendation_is_shown_with_exit_status_zero(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    """`doctor --json` on a well-guarded stack whose configuration is AUTOMATIC: exit 0, no
+    finding, and the recommendation among the notes."""
+    config = resource(CONFIG_TYPE, "c", id="cfg", inputs={"backfillMode": "AUTOMATIC"})
+    protector = {**guard(fleet_ids=["fleet-1"]), "dependencies": [config["urn"]]}
+    path = write(tmp_path, export(config, protector))
+    code, out, _ = run_cli(capsys, "doctor", str(path), "--json")
+    data = json.loads(out)["data"]
+    assert (code, data["findings"]) == (0, [])
+    assert any("disableAutomaticBackfill" in note for note in data["notes"])

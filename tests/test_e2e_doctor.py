@@ -92,7 +92,9 @@ def test_the_doctor_finds_nothing_to_fix_in_a_clean_stack(
 
     assert run.code == 0, run.envelope
     assert run.findings == []
-    assert run.envelope["data"]["notes"] == []
+    # The one note: the guard's configuration is AUTOMATIC and the stack's own (rule 7).
+    (note,) = run.envelope["data"]["notes"]
+    assert "disableAutomaticBackfill" in note
 
 
 def whole_floats(value: Any) -> list[float]:

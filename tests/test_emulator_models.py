@@ -97,7 +97,7 @@ def start(backend: GameLiftBackend, ticket_id: str = "t1", configuration: str = 
 def seed(
     backend: GameLiftBackend, fleet_id: str, players: int = 2, max_players: int = 8, **kw: Any
 ) -> dict[str, Any]:
-    return backend.seed_game_session(fleet_id, "cfg", players, max_players, **kw)
+    return dict(backend.seed_game_session(fleet_id, "cfg", players, max_players, **kw))
 
 
 def auto_ticket_in_data(backend: GameLiftBackend, arn: str) -> str | None:

@@ -68,9 +68,9 @@ def _minimal_input(operation: str) -> dict[str, Any]:
     return {"CreateFleet": {"Name": "f"}, "DeleteFleet": {"FleetId": "fleet-1"}}[operation]
 
 
-def test_readme_states_the_served_operation_count() -> None:
-    """The README's count of served operations is the table's, and it names each one."""
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+def test_emulator_doc_states_the_served_operation_count() -> None:
+    """docs/emulator.md's count of served operations is the table's, and it names each one."""
+    readme = (Path(__file__).resolve().parents[1] / "docs" / "emulator.md").read_text()
     assert f"serves **{len(OPERATIONS)} GameLift operations**" in readme
     for operation in OPERATIONS:
         assert operation in readme, operation

@@ -1,5 +1,5 @@
-"""The package schema the native plugin returns (GetSchema), and the README reference that
-comes from the same source (gamelift_backfill/reference.py)."""
+"""The package schema the native plugin returns (GetSchema), and the reference in
+docs/reference.md that comes from the same source (gamelift_backfill/reference.py)."""
 
 from __future__ import annotations
 
@@ -108,14 +108,14 @@ def test_provider_configuration_is_region_and_endpoint(schema: dict[str, Any]) -
     assert set(schema["provider"]["inputProperties"]) == {"region", "endpointUrl"}
 
 
-def test_readme_reference_is_the_schema_source(schema: dict[str, Any]) -> None:
-    """The README's reference tables are exactly what reference.py renders, and every
-    schema description appears in them (so README and schema cannot drift)."""
-    readme = (ROOT / "README.md").read_text()
-    start = readme.index(reference.README_BEGIN) + len(reference.README_BEGIN)
-    section = readme[start : readme.index(reference.README_END)]
+def test_reference_doc_is_the_schema_source(schema: dict[str, Any]) -> None:
+    """docs/reference.md's generated tables are exactly what reference.py renders, and every
+    schema description appears in them (so the docs and the schema cannot drift)."""
+    doc = (ROOT / "docs" / "reference.md").read_text()
+    start = doc.index(reference.README_BEGIN) + len(reference.README_BEGIN)
+    section = doc[start : doc.index(reference.README_END)]
     assert section.strip() == reference.markdown_reference().strip(), (
-        "README reference is stale: paste `python -m gamelift_backfill.reference` output"
+        "docs/reference.md is stale: paste `python -m gamelift_backfill.reference` output"
     )
     for resource in schema["resources"].values():
         assert resource["description"] in section

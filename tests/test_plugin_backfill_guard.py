@@ -170,7 +170,6 @@ def test_failed_destroy_names_tickets_and_the_next_one_finishes(
     assert world.status(other) == "CANCELLED"
     assert host.read(guard_id, URN, state).outs["active_ticket_count"] == 1  # still managed
 
-    world.control.settings(auto_backfill_regenerate=False)
     world.control.set_ticket_status(stuck, "FAILED")  # the placement ended meanwhile
     host.delete(guard_id, URN, state)
     assert world.active_tickets() == []

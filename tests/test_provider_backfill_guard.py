@@ -244,7 +244,6 @@ def test_delete_timeout_names_tickets_and_next_delete_finishes(
     assert "1 ticket(s) remaining" in capsys.readouterr().err
     assert world.status(other) == "CANCELLED"
 
-    world.control.settings(auto_backfill_regenerate=False)
     world.control.set_ticket_status(stuck, "FAILED")  # the placement ended meanwhile
     provider().delete("guard-1", stored)
     assert world.active_tickets() == []

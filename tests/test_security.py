@@ -40,6 +40,7 @@ from gamelift_backfill.backfill_ticket import (
     BackfillTicketArgs,
     BackfillTicketProvider,
 )
+from gamelift_backfill.core.backfill_mode import disable_automatic_backfill
 from gamelift_backfill.core.clients import clear_client_cache
 from gamelift_backfill.core.errors import AuthError
 from gamelift_backfill.core.validation import check_endpoint_url
@@ -524,7 +525,7 @@ def test_cli_output_holds_no_credential_or_player_id(canary: Canary) -> None:
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
 POLICY_PATH = PROJECT_DIR / "docs" / "iam-policy.json"
-README_PATH = PROJECT_DIR / "README.md"
+IAM_DOC_PATH = PROJECT_DIR / "docs" / "iam.md"
 
 
 def _operations_by_method() -> dict[str, str]:
@@ -615,6 +616,8 @@ def test_iam_policy_matches_the_operations_seen_by_the_emulator(
     assert _run_cli("stop", auto, *common)[0] == 0
     control.create_game_session(fleet, "auto", 2, 8)
     assert _run_cli("drain", "--fleet-id", fleet, *common)[0] == 0
+    # The opt-in that turns the guarded configuration's automatic backfill off.
+    disable_automatic_backfill(gamelift, "auto")
     clear_client_cache()
 
     after = control.calls()
@@ -622,9 +625,9 @@ def test_iam_policy_matches_the_operations_seen_by_the_emulator(
     assert seen == policy_actions() == statically_called_operations()
 
 
-def test_readme_iam_section_holds_the_policy_verbatim() -> None:
-    """The README's IAM section carries docs/iam-policy.json, character for character."""
-    readme = README_PATH.read_text()
-    section = readme.split("\n## IAM", 1)[1].split("\n## ", 1)[0]
+def test_iam_doc_holds_the_policy_verbatim() -> None:
+    """docs/iam.md, the IAM page, carries docs/iam-policy.json, character for character."""
+    section = IAM_DOC_PATH.read_text()
+    assert section.startswith("# IAM")
     blocks = re.findall(r"```json\n(.*?)```", section, flags=re.DOTALL)
     assert blocks == [POLICY_PATH.read_text()]

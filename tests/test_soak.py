@@ -20,8 +20,10 @@ SEED = 20240601
 def test_short_soak_every_teardown_succeeds_or_fails_clearly_and_recovers(
     _session_emulator: Emulator,  # noqa: PT019 - its value is used
 ) -> None:
-    """200 seeded scenarios (one in 30 through a SIGKILLed plugin): no active ticket after a
-    success, the configuration deletable, every failure clear and recovered by a retry."""
+    """200 seeded scenarios (one in 30 through a SIGKILLed plugin; replacement automatic
+    tickets after a seeded random gap): no active ticket and no session GameLift could
+    still backfill after a success, the configuration deletable, every failure clear and
+    recovered by a retry."""
     _session_emulator.control.reset()
     summary = run_soak(
         _session_emulator,
@@ -30,9 +32,12 @@ def test_short_soak_every_teardown_succeeds_or_fails_clearly_and_recovers(
         plugin_fraction=1 / 30,
     )
     print(summary.report())
+    assert summary.false_successes == [], summary.report()
     assert summary.unrecovered == [], summary.report()
     assert summary.scenarios == SHORT_SCENARIOS, summary.report()
     assert any(o.killed for o in summary.outcomes), "no plugin was killed mid-delete"
+    gaps = [o for o in summary.outcomes if o.scenario.replacement_delay_ms > 0]
+    assert any(o.scenario.replacement_delay_ms / 1000 > o.first_delete_seconds for o in gaps)
 
 
 @pytest.mark.soak_long
@@ -41,7 +46,7 @@ def test_long_soak_every_teardown_succeeds_or_fails_clearly_and_recovers(
     _session_emulator: Emulator,  # noqa: PT019 - its value is used
 ) -> None:
     """2,000 seeded scenarios (one in 50 through a SIGKILLed plugin), with the same checks as
-    the short soak."""
+    the short soak: 0 successes with a ticket active or a session not quiet, 0 unrecovered."""
     _session_emulator.control.reset()
     summary = run_soak(
         _session_emulator,
@@ -50,5 +55,6 @@ def test_long_soak_every_teardown_succeeds_or_fails_clearly_and_recovers(
         plugin_fraction=0.02,
     )
     print(summary.report())
+    assert summary.false_successes == [], summary.report()
     assert summary.unrecovered == [], summary.report()
     assert summary.scenarios == LONG_SCENARIOS, summary.report()

@@ -14,7 +14,8 @@ from botocore.exceptions import ClientError
 
 from .errors import translate
 
-OPERATION = "UpdateMatchmakingConfiguration"
+UPDATE = "UpdateMatchmakingConfiguration"
+DESCRIBE = "DescribeMatchmakingConfigurations"
 
 
 def disable_automatic_backfill(client: Any, configuration_name: str) -> None:
@@ -30,15 +31,15 @@ def disable_automatic_backfill(client: Any, configuration_name: str) -> None:
     except ClientError as exc:
         if exc.response.get("Error", {}).get("Code") == "NotFoundException":
             return
-        raise _translated(exc, configuration_name, meta) from exc
+        raise _translated(exc, configuration_name, meta, UPDATE) from exc
     except Exception as exc:
-        raise _translated(exc, configuration_name, meta) from exc
+        raise _translated(exc, configuration_name, meta, UPDATE) from exc
 
 
-def _translated(exc: Exception, configuration_name: str, meta: Any) -> Exception:
+def _translated(exc: Exception, configuration_name: str, meta: Any, operation: str) -> Exception:
     error = translate(
         exc,
-        operation=OPERATION,
+        operation=operation,
         region=getattr(meta, "region_name", None),
         endpoint_url=getattr(meta, "endpoint_url", None),
     )
@@ -46,3 +47,19 @@ def _translated(exc: Exception, configuration_name: str, meta: Any) -> Exception
         error.message = f"{error.message} (configuration {configuration_name})"
         error.args = (error.message,)
     return error
+
+
+def configuration_backfill_mode(client: Any, configuration: str) -> str | None:
+    """The configuration's BackfillMode (name or ARN); None when GameLift does not know it
+    (a configuration that is gone starts no backfill). One DescribeMatchmakingConfigurations."""
+    meta = getattr(client, "meta", None)
+    try:
+        response = client.describe_matchmaking_configurations(Names=[configuration])
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "NotFoundException":
+            return None
+        raise _translated(exc, configuration, meta, DESCRIBE) from exc
+    except Exception as exc:
+        raise _translated(exc, configuration, meta, DESCRIBE) from exc
+    found = response.get("Configurations") or []
+    return str(found[0].get("BackfillMode") or "MANUAL") if found else None

@@ -22,6 +22,8 @@ credentials or player IDs.
     │   └── UnsupportedRegionError     UNSUPPORTED_REGION  exit 1  region without GameLift
     ├── EndpointError                  CONNECTION_ERROR    exit 6  refused/reset/timed out
     └── StopTimeoutError               TIMEOUT             exit 7  tickets still active
+        └── NotQuietError              TIMEOUT             exit 7  sessions that may still
+                                                                   start automatic backfill
 
 :func:`translate` is the one place botocore exceptions become these.
 """
@@ -221,6 +223,40 @@ class StopTimeoutError(BackfillError):
     def still_active(self) -> dict[str, str]:
         """Each remaining ticket's last status, by ID."""
         return {t.ticket_id: t.status for t in self.remaining}
+
+
+@dataclass(frozen=True)
+class SessionState:
+    """A game session GameLift may still start automatic backfill for, and why: its status,
+    the automatic ticket its MatchmakerData names (with that ticket's last status)."""
+
+    game_session_arn: str
+    reason: str
+    ticket_id: str | None = None
+    ticket_status: str | None = None
+
+
+class NotQuietError(StopTimeoutError):
+    """The drain's deadline passed while game sessions could still start automatic
+    backfill (``sessions``): nothing is active now, but a replacement ticket may start
+    later and hold the configuration. Never reported as success."""
+
+    def __init__(self, sessions: Sequence[SessionState], timeout_seconds: float) -> None:
+        self.timeout_seconds = timeout_seconds
+        self.sessions: tuple[SessionState, ...] = tuple(sessions)
+        shown = ", ".join(f"{s.game_session_arn} ({s.reason})" for s in self.sessions[:20])
+        more = len(self.sessions) - 20
+        extra = f" and {more} more" if more > 0 else ""
+        BackfillError.__init__(
+            self,
+            f"{len(self.sessions)} game session(s) may still start automatic backfill after "
+            f"{timeout_seconds:g}s: {shown}{extra}. GameLift starts a new automatic backfill "
+            "ticket for an ACTIVE, not full session of an AUTOMATIC configuration some time "
+            "after its ticket ends on its own; stopping that ticket, or the configuration's "
+            "BackfillMode MANUAL, turns it off.",
+            operation="drain",
+            remedies=["retry", "raise_timeout"],
+        )
 
 
 THROTTLING_CODES = frozenset(

@@ -84,6 +84,7 @@ EventKind = Literal[
     "remaining",  # tickets not yet seen final (count)
     "fleet_missing",  # a fleet that no longer exists (drain)
     "pass",  # a drain pass begins (count = pass number)
+    "watching",  # game sessions that may still start automatic backfill, watched (count)
 ]
 
 
@@ -261,7 +262,7 @@ class StopPipeline:
         self.timeout_seconds = timeout_seconds
         self.deadline = clock() + timeout_seconds
         self.clock = clock
-        self._sleep = sleep
+        self.sleep = sleep
         self.on_event = on_event
         self._backoff = backoff or Backoff()
         self._pending: dict[str, _Pending] = {}
@@ -271,6 +272,7 @@ class StopPipeline:
         self._ready_since = 0.0
         self._seq = 0
         self.report = StopReport()
+        self.accepted: set[str] = set()  # tickets whose StopMatchmaking GameLift answered 200
 
     def __enter__(self) -> StopPipeline:
         return self
@@ -348,6 +350,7 @@ class StopPipeline:
             pending = self._pending[ticket_id]
             pending.outcome = outcome
             if outcome == "accepted":
+                self.accepted.add(ticket_id)
                 self.on_event(ProgressEvent("cancel_accepted", ticket_id=ticket_id))
                 self._schedule_poll(ticket_id, self._backoff.delay(0))
             else:
@@ -449,7 +452,7 @@ class StopPipeline:
             if self._in_flight:
                 wait(list(self._in_flight), timeout=pause, return_when=FIRST_COMPLETED)
             else:
-                self._sleep(pause)
+                self.sleep(pause)
         return self.report
 
     def _last_look(self) -> None:

@@ -3,8 +3,9 @@
 ``__provider`` is the base64 of a dill pickle of the provider instance. A provider class
 imported from a module is pickled by reference (GLOBAL / STACK_GLOBAL opcodes naming the
 module and the class), and ``pulumi destroy`` imports that module again. Unpickling would
-run whatever the pickle says, so :func:`references` only walks the opcodes with
-:func:`pickletools.genops`, which decodes them and executes nothing.
+run whatever the pickle says, so :func:`references` (the reader of
+``provider_reference.py``) only walks the opcodes with :func:`pickletools.genops`, which
+decodes them and executes nothing.
 
 Whether a module is importable is answered by :func:`locate`, which walks the import path
 with :class:`importlib.machinery.PathFinder` one dotted segment at a time. Unlike
@@ -17,88 +18,31 @@ namespace hacks); then the finding says so and the fix is the same.
 from __future__ import annotations
 
 import ast
-import base64
-import binascii
-import pickletools
 import sys
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from importlib.machinery import FrozenImporter, ModuleSpec, PathFinder
+
+# The opcode reader is the one the release-1 migration uses; the doctor adds only where
+# the modules it names are, and whether they define what the pickle loads.
+from gamelift_backfill.provider_reference import (
+    PickleUnreadableError,
+    Reference,
+    decode,
+    references,
+)
+
+__all__ = [
+    "ALWAYS_THERE",
+    "PickleUnreadableError",
+    "Reference",
+    "decode",
+    "defines",
+    "locate",
+    "references",
+]
 
 # Modules every Python has; never worth a finding.
 ALWAYS_THERE = frozenset({"builtins", "__builtin__", "copyreg", "copy_reg", "__main__"})
-# A provider pickle is a few hundred bytes; a dill pickle by value a few hundred KiB.
-MAX_PICKLE_BYTES = 16 * 1024 * 1024
-_STRING_OPS = frozenset(
-    {
-        "SHORT_BINUNICODE",
-        "BINUNICODE",
-        "BINUNICODE8",
-        "UNICODE",
-        "STRING",
-        "BINSTRING",
-        "SHORT_BINSTRING",
-    }
-)
-_MEMO_GETS = frozenset({"GET", "BINGET", "LONG_BINGET"})
-_MEMO_PUTS = frozenset({"PUT", "BINPUT", "LONG_BINPUT", "MEMOIZE"})
-
-
-class PickleUnreadableError(ValueError):
-    """The value is not a base64 pickle that pickletools can walk."""
-
-
-@dataclass(frozen=True)
-class Reference:
-    """A global a pickle loads: ``module.name``."""
-
-    module: str
-    name: str
-
-
-def decode(value: str) -> bytes:
-    """The pickle bytes of a ``__provider`` value (base64)."""
-    if len(value) > MAX_PICKLE_BYTES * 4 // 3 + 4:
-        raise PickleUnreadableError("larger than a provider pickle can be")
-    try:
-        return base64.b64decode(value, validate=True)
-    except (binascii.Error, ValueError) as exc:
-        raise PickleUnreadableError(f"not base64 ({exc})") from None
-
-
-def references(data: bytes) -> list[Reference]:
-    """Every global the pickle would load, in order, by reading its opcodes only.
-
-    STACK_GLOBAL takes module and name from the stack; they are the last two strings
-    pushed (directly or from the memo), which is how pickle and dill write them.
-    """
-    found: list[Reference] = []
-    pushed: list[object] = []  # the most recent pushes: a str for a string, else None
-    memo: dict[object, object] = {}
-    try:
-        for opcode, arg, _ in pickletools.genops(data):
-            name = opcode.name
-            if name in _STRING_OPS:
-                pushed.append(arg if isinstance(arg, str) else None)
-            elif name in _MEMO_PUTS:
-                memo[len(memo) if name == "MEMOIZE" else arg] = pushed[-1] if pushed else None
-            elif name in _MEMO_GETS:
-                pushed.append(memo.get(arg))
-            elif name == "GLOBAL" and isinstance(arg, str):
-                module, _, attribute = arg.partition(" ")
-                found.append(Reference(module, attribute))
-                pushed.append(None)
-            elif name == "STACK_GLOBAL":
-                top = pushed[-2:] if len(pushed) >= 2 else [None, None]
-                if isinstance(top[0], str) and isinstance(top[1], str):
-                    found.append(Reference(top[0], top[1]))
-                pushed.append(None)
-            elif opcode.stack_after:
-                pushed.append(None)
-            del pushed[:-8]  # only the last few pushes are ever looked at
-    except (ValueError, IndexError, KeyError, EOFError) as exc:
-        raise PickleUnreadableError(f"not a readable pickle ({exc})") from None
-    return found
 
 
 def locate(module: str, search_path: Sequence[str] | None = None) -> ModuleSpec | None:

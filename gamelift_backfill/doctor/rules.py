@@ -2,7 +2,9 @@
 
 Rules 1 to 3 (:data:`DESIGN_RULES`) need only the resource graph and its values, so the
 policy pack runs them on a preview; rules 4 and 5 need a state (pending operations, the
-stored provider pickle). Rule 6 (live tickets) is in :mod:`.live`.
+stored provider pickle). Rule 6 (live tickets) is in :mod:`.live`. Rule 7
+(:func:`automatic_backfill_recommendations`) is advice, not a fault: it adds notes, so the
+exit status stays what the findings make it.
 """
 
 from __future__ import annotations
@@ -519,13 +521,54 @@ def _module_finding(module: str, name: str, urns: list[str]) -> Finding:
     )
 
 
+# -- rule 7: a guard that could remove the cause ----------------------------------------
+
+OPT_IN = ("disable_automatic_backfill", "disableAutomaticBackfill")
+
+
+def automatic_backfill_recommendations(stack: Stack) -> list[str]:
+    """A guard over a configuration of this same stack whose backfill mode is AUTOMATIC
+    (or unknown here), without the opt-in that sets it to MANUAL on delete: recommend it.
+
+    The opt-in changes the configuration, so it is recommended only when the stack owns
+    the configuration (not an external one) and destroys it in the same run.
+    """
+    lookup = Lookup(stack)
+    notes = []
+    for guard in stack.of_kind("guard"):
+        if guard.prop(*OPT_IN) is True:
+            continue
+        configurations = stack.ordered(stack.closure(guard.urn), "configuration")
+        ref = protector_configuration(guard)
+        if isinstance(ref, str):
+            configurations += [
+                c for c in lookup.find(["configuration"], [ref]) if c not in configurations
+            ]
+        for configuration in configurations:
+            mode = backfill_mode(configuration)
+            if configuration.external or mode == "MANUAL":
+                continue
+            why = "AUTOMATIC" if mode == "AUTOMATIC" else f"unknown here ({_why(mode)})"
+            notes.append(
+                f"recommendation: {guard.name} guards matchmaking configuration "
+                f"{configuration_name(configuration)}, a resource of this stack, whose backfill "
+                f"mode is {why}. Set `disableAutomaticBackfill: true` on the guard (Python: "
+                "`disable_automatic_backfill=True`): on delete it sets the configuration's "
+                "BackfillMode to MANUAL before draining, so GameLift starts no replacement "
+                "backfill ticket and the destroy waits for none. The same destroy deletes the "
+                "configuration, so the change affects no one else."
+            )
+    return notes
+
+
 DESIGN_RULES: tuple[Rule, ...] = (unguarded_configurations, skipped_deletes, missing_dependencies)
 """Rules 1-3: what the policy pack runs on a preview."""
 
 
 def check_state(stack: Stack, search_path: Sequence[str] | None = None) -> list[Finding]:
-    """Rules 1 to 5 over an exported state."""
+    """Rules 1 to 5 over an exported state; rule 7's recommendations go to ``stack.notes``."""
     findings = [finding for rule in DESIGN_RULES for finding in rule(stack)]
     findings += pending_operations(stack)
     findings += provider_modules(stack, search_path)
+    stack.notes.extend(automatic_backfill_recommendations(stack))
     return findings
