@@ -9,6 +9,7 @@ must stay importable under this name.
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, ClassVar
@@ -49,10 +50,31 @@ def output_annotations(declaration: ResourceDeclaration) -> dict[str, Any]:
     return {p.name: output[PYTHON_TYPES[p.type]] for p in declaration.properties}
 
 
+def _type_name(python_type: Any) -> str:
+    """``str`` -> "str", ``list[str]`` -> "list[str]"."""
+    return python_type.__name__ if isinstance(python_type, type) else repr(python_type)
+
+
 class DeclaredArgs:
     """The inputs of a dynamic resource: the keyword arguments its declaration lists."""
 
     declaration: ClassVar[ResourceDeclaration]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """The class's signature is the declaration's inputs, keyword-only (what
+        ``help()``, IDEs and ``inspect.signature`` show): required ones without default."""
+        super().__init_subclass__(**kwargs)
+        cls.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+            [
+                inspect.Parameter(
+                    p.name,
+                    inspect.Parameter.KEYWORD_ONLY,
+                    default=inspect.Parameter.empty if p.required else None,
+                    annotation=f"pulumi.Input[{_type_name(PYTHON_TYPES[p.type])}]",
+                )
+                for p in cls.declaration.inputs
+            ]
+        )
 
     def __init__(self, **inputs: Any) -> None:
         names = self.declaration.input_names

@@ -4,6 +4,7 @@ schema, dynamic Args and key sets, wire names, CLI options, reference) is derive
 from __future__ import annotations
 
 import dataclasses
+import inspect
 
 import pytest
 
@@ -44,6 +45,7 @@ def test_an_added_property_reaches_every_surface() -> None:
     }
     assert "drainLabel" in resource["properties"]
 
+    assert "drain_label" in inspect.signature(ExtendedArgs).parameters
     args = ExtendedArgs(fleet_ids=["fleet-1"], drain_label="nightly")
     assert args.to_props()["drain_label"] == "nightly"
     assert "``drain_label`` (string): A label logged with the drain of `fleet_ids`." in (
