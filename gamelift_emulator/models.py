@@ -43,11 +43,12 @@ __all__ = [
 Operation = Callable[..., Any]
 # Every operation of a backend by name: GameLift's (``responses.OPERATIONS`` names which of
 # them the wire serves) and the control API's. One table, built from the sibling modules.
+_MODULES = (configurations, fleets, game_sessions, matchmaking, matches, control_ops)
 BACKEND_OPERATIONS: Mapping[str, Operation] = {
-    function.__name__: function
-    for module in (configurations, fleets, game_sessions, matchmaking, matches, control_ops)
-    for function in module.OPERATIONS
+    function.__name__: function for module in _MODULES for function in module.OPERATIONS
 }
+if len(BACKEND_OPERATIONS) != sum(len(module.OPERATIONS) for module in _MODULES):
+    raise ImportError("two operation modules define an operation of the same name")
 
 
 class GameLiftBackend:
@@ -78,7 +79,9 @@ class GameLiftBackend:
             return next_due(self.state)
 
     def __getattr__(self, name: str) -> Operation:
-        """Only reached for a name that is no operation (those are methods)."""
+        """Reached only for a name that is no operation: the operations are methods,
+        installed below from ``BACKEND_OPERATIONS`` (this also tells a type checker that
+        ``backend.<operation>(...)`` exists)."""
         raise AttributeError(
             f"GameLiftBackend has no operation {name!r}; operations: {sorted(BACKEND_OPERATIONS)}"
         )
