@@ -284,7 +284,7 @@ def _collection(rule: Rule, lineup: _Lineup) -> bool:
 def _latency(rule: Rule, lineup: _Lineup) -> bool:
     reporting = [p.latencies for p in lineup.all_players() if p.latencies]
     if not reporting:
-        return True  # no latency data: nothing to hold against (see README)
+        return True  # no latency data: nothing to hold against (see docs/emulator.md)
     limit = float(rule.properties["maxLatency"])
     regions = set.intersection(*(set(r) for r in reporting))
     return any(all(r[region] <= limit for r in reporting) for region in regions)
