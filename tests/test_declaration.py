@@ -53,8 +53,8 @@ def _generated_args(source: str, resource: ResourceDeclaration) -> Any:
 def test_an_added_property_reaches_every_surface() -> None:
     """One new entry in the guard's declaration appears in the native schema (camelCase,
     described), the generated Python source (typed keyword, attribute docstring, output
-    annotation) and key sets, the native wire's names, drain's options and both reference
-    tables, with no other edit."""
+    annotation; as ruff formats it) and key sets, the native wire's names, drain's options
+    and both reference tables, with no other edit."""
     resource = schema.package_schema(resources=RESOURCES)["resources"][GUARD.token]
     spec = resource["inputProperties"]["drainLabel"]
     assert spec == {
@@ -71,6 +71,16 @@ def test_an_added_property_reaches_every_surface() -> None:
         '    """A label logged with the drain of `fleet_ids`. A change replaces the resource."""\n'
     ) in source
     assert "    drain_label: pulumi.Output[str | None]\n" in codegen.outputs_source(EXTENDED)
+    formatted = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--stdin-filename", "generated.py", "-"],
+        cwd=ROOT,
+        input=source,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    assert formatted.stdout == source.rstrip("\n") + "\n", "ruff format would rewrite it"
     extended_args = _generated_args(source, EXTENDED)
     assert "drain_label" in inspect.signature(extended_args).parameters
     args = extended_args(fleet_ids=["fleet-1"], drain_label="nightly")
