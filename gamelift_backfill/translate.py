@@ -261,6 +261,7 @@ class Phrasebook:
     concurrency: str  # the setting for calls at once
     region: str  # where a region can be set
     status_command: str  # how to look at and stop one ticket by ID; {ticket} is replaced
+    disable_backfill: str  # the opt-in that sets the configuration's BackfillMode MANUAL
 
 
 DYNAMIC: Final = Phrasebook(
@@ -274,6 +275,7 @@ DYNAMIC: Final = Phrasebook(
         "`aws:region`, or AWS_REGION / the profile's region"
     ),
     status_command="`gamelift-backfill status {ticket}` / `gamelift-backfill stop {ticket}`",
+    disable_backfill="set the guard's `disable_automatic_backfill=True`",
 )
 
 # The native provider's users set the provider's own configuration, in camelCase; it never
@@ -292,6 +294,7 @@ NATIVE: Final = Phrasebook(
         "AWS_REGION / the profile's region"
     ),
     status_command="`gamelift-backfill status {ticket}` / `gamelift-backfill stop {ticket}`",
+    disable_backfill="set the guard's `disableAutomaticBackfill: true`",
 )
 
 CLI: Final = Phrasebook(
@@ -302,6 +305,7 @@ CLI: Final = Phrasebook(
     concurrency="--max-concurrency",
     region="pass --region, or set AWS_REGION or the profile's region",
     status_command="`gamelift-backfill status {ticket}` / `gamelift-backfill stop {ticket}`",
+    disable_backfill="pass --disable-automatic-backfill (with --configuration-name)",
 )
 
 
@@ -316,6 +320,9 @@ SENTENCES: Final[Mapping[Remedy, str]] = {
     "check_credentials": "Check AWS credentials / AWS_PROFILE (environment, shared config or "
     "SSO) and that they are not expired.",
     "stop_remaining": "Check and stop it if it runs: {commands}.",
+    "disable_backfill": "If the matchmaking configuration is being deleted too, "
+    "{disable_backfill}: its BackfillMode becomes MANUAL and GameLift starts no new "
+    "automatic backfill.",
 }
 
 

@@ -9,10 +9,18 @@ import pytest
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
-from gamelift_backfill.core.errors import BackfillError, InputError, Remedy, TicketState
+from gamelift_backfill.core.errors import (
+    BackfillError,
+    InputError,
+    NotQuietError,
+    Remedy,
+    SessionState,
+    TicketState,
+)
 from gamelift_backfill.translate import (
     CLI,
     DYNAMIC,
+    NATIVE,
     UNKNOWN_VALUE,
     ProviderConfig,
     advice,
@@ -87,3 +95,16 @@ def test_every_remedy_has_words_in_each_front_end(remedy: Remedy) -> None:
     assert cli[:1].isupper()
     assert dynamic[:1].isupper()
     assert "pulumi" not in cli.lower()
+
+
+def test_a_drain_left_not_quiet_points_each_front_end_at_its_own_opt_in() -> None:
+    """A deadline with sessions still able to start automatic backfill names the session and
+    the opt-in that removes the cause, in the words of the front end the user is in."""
+    error = NotQuietError(
+        [SessionState("arn:aws:gamelift:eu-west-1::gamesession/fleet-1/gs-1", "ACTIVE")], 60
+    )
+    assert "gs-1" in str(error)
+    assert "disable_automatic_backfill=True" in advice(error, DYNAMIC)
+    assert "disableAutomaticBackfill: true" in advice(error, NATIVE)
+    assert "--disable-automatic-backfill" in advice(error, CLI)
+    assert "disableAutomaticBackfill" not in advice(error, DYNAMIC)

@@ -46,6 +46,7 @@ Remedy = Literal[
     "set_region",  # a region must be given (none found) or changed
     "check_credentials",  # the AWS credential chain and the IAM policy
     "stop_remaining",  # a ticket may run that nothing will stop: check and stop it by ID
+    "disable_backfill",  # the configuration's BackfillMode MANUAL removes the cause
 ]
 
 
@@ -255,7 +256,7 @@ class NotQuietError(StopTimeoutError):
             "after its ticket ends on its own; stopping that ticket, or the configuration's "
             "BackfillMode MANUAL, turns it off.",
             operation="drain",
-            remedies=["retry", "raise_timeout"],
+            remedies=["retry", "raise_timeout", "disable_backfill"],
         )
 
 
