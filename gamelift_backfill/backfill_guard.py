@@ -12,6 +12,7 @@ native plugin, and what is said here is said in a Python program's words.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import pulumi
@@ -36,9 +37,7 @@ from gamelift_backfill.declaration import GUARD
 from gamelift_backfill.dynamic import (
     ConfiguredProvider,
     DeclaredArgs,
-    args_doc,
     check_failures,
-    output_annotations,
     worded,
 )
 from gamelift_backfill.provider_reference import needs_new_reference
@@ -56,16 +55,83 @@ __all__ = [
 ]
 
 
+# BEGIN generated: BackfillGuardArgs (python -m gamelift_backfill.codegen)
 class BackfillGuardArgs(DeclaredArgs):
-    __doc__ = args_doc(
-        GUARD,
-        """Inputs of a `BackfillGuard`.
+    """Inputs of a `BackfillGuard`.
 
-        Make the guard depend on the fleets, the queue and the matchmaking configuration it
-        protects (pass their outputs, or `depends_on`): the engine then deletes the guard,
-        and so drains backfill, before any of them.""",
-    )
+    Drains FlexMatch backfill on delete: finds every active backfill ticket of the game sessions
+    on the given fleets (automatic ones included), stops them all and waits until none is active.
+    Make it depend on the fleets and the matchmaking configuration it protects, so the engine
+    deletes it, and drains, before them.
+
+    Pass the fleets' and the configuration's outputs, or `depends_on` them."""
+
     declaration = GUARD
+
+    fleet_ids: pulumi.Input[Sequence[pulumi.Input[str]]]
+    """Fleets whose game sessions' backfill is drained: fleet IDs, fleet ARNs or alias IDs. At
+    least one; every location of a fleet is covered."""
+
+    configuration_name: pulumi.Input[str] | None
+    """Only drain sessions whose MatchmakerData names this configuration (name or ARN); sessions
+    of other configurations keep their backfill."""
+
+    ticket_ids: pulumi.Input[Sequence[pulumi.Input[str]]] | None
+    """Extra tickets to stop, e.g. manual backfills started outside this stack."""
+
+    region: pulumi.Input[str] | None
+    """AWS region of the GameLift resources. Defaults to the stack config
+    `gamelift-backfill:region`, then `aws:region`, then AWS_REGION / the AWS profile's region.
+    Resolved at create and stored, so destroy talks to the same region from any machine. A change
+    replaces the resource."""
+
+    endpoint_url: pulumi.Input[str] | None
+    """GameLift endpoint: `https://...`, or `http://` to a loopback host (the local emulator).
+    Defaults to the stack config `gamelift-backfill:endpointUrl`, then AWS_ENDPOINT_URL_GAMELIFT
+    / AWS_ENDPOINT_URL (the same rule applies to them), then AWS itself. Stored at create; a
+    change updates in place, with no API call."""
+
+    stop_timeout_seconds: pulumi.Input[int] | None
+    """How long a delete waits for the tickets to end after StopMatchmaking (1 to 86400 seconds).
+    Default: 900."""
+
+    max_concurrency: pulumi.Input[int] | None
+    """How many StopMatchmaking calls run at once during the drain (1 to 100). Default: 10."""
+
+    disable_automatic_backfill: pulumi.Input[bool] | None
+    """Before draining (a guard drains on delete), set the matchmaking configuration named by
+    `configuration_name` to BackfillMode MANUAL (UpdateMatchmakingConfiguration), so GameLift
+    starts no new automatic backfill ticket while the drain runs or after it. This changes a
+    configuration that may belong to others: every game session of it loses automatic backfill,
+    not only those on these fleets. Set it when the configuration is being deleted as well (in a
+    stack: a resource of the same stack that the guard depends on), so nothing else relies on it.
+    Needs `configuration_name`; the IAM policy then needs
+    gamelift:UpdateMatchmakingConfiguration. A configuration already gone is no error. Default:
+    false."""
+
+    def __init__(
+        self,
+        *,
+        fleet_ids: pulumi.Input[Sequence[pulumi.Input[str]]],
+        configuration_name: pulumi.Input[str] | None = None,
+        ticket_ids: pulumi.Input[Sequence[pulumi.Input[str]]] | None = None,
+        region: pulumi.Input[str] | None = None,
+        endpoint_url: pulumi.Input[str] | None = None,
+        stop_timeout_seconds: pulumi.Input[int] | None = None,
+        max_concurrency: pulumi.Input[int] | None = None,
+        disable_automatic_backfill: pulumi.Input[bool] | None = None,
+    ) -> None:
+        self.fleet_ids = fleet_ids
+        self.configuration_name = configuration_name
+        self.ticket_ids = ticket_ids
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.stop_timeout_seconds = stop_timeout_seconds
+        self.max_concurrency = max_concurrency
+        self.disable_automatic_backfill = disable_automatic_backfill
+
+
+# END generated: BackfillGuardArgs
 
 
 class BackfillGuardProvider(ConfiguredProvider):
@@ -119,6 +185,18 @@ class BackfillGuard(Resource, module="gamelift", name="BackfillGuard"):
     (``guard.active_ticket_count``).
     """
 
+    # BEGIN generated: BackfillGuard outputs (python -m gamelift_backfill.codegen)
+    fleet_ids: pulumi.Output[list[str]]
+    configuration_name: pulumi.Output[str | None]
+    ticket_ids: pulumi.Output[list[str] | None]
+    region: pulumi.Output[str]
+    endpoint_url: pulumi.Output[str | None]
+    stop_timeout_seconds: pulumi.Output[int]
+    max_concurrency: pulumi.Output[int]
+    disable_automatic_backfill: pulumi.Output[bool]
+    active_ticket_count: pulumi.Output[int]
+    # END generated: BackfillGuard outputs
+
     def __init__(
         self,
         resource_name: str,
@@ -126,10 +204,3 @@ class BackfillGuard(Resource, module="gamelift", name="BackfillGuard"):
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__(BackfillGuardProvider(), resource_name, args.to_props(), opts)
-
-    def __getattr__(self, name: str) -> pulumi.Output[Any]:
-        """Typing only: outputs are set as attributes by the SDK, by the declaration's names."""
-        raise AttributeError(name)
-
-
-BackfillGuard.__annotations__ = output_annotations(GUARD)

@@ -12,6 +12,7 @@ native plugin, and what is said here is said in a Python program's words.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -38,9 +39,7 @@ from gamelift_backfill.declaration import TICKET
 from gamelift_backfill.dynamic import (
     ConfiguredProvider,
     DeclaredArgs,
-    args_doc,
     check_failures,
-    output_annotations,
     worded,
 )
 from gamelift_backfill.provider_reference import needs_new_reference
@@ -58,17 +57,74 @@ __all__ = [
 ]
 
 
+# BEGIN generated: BackfillTicketArgs (python -m gamelift_backfill.codegen)
 class BackfillTicketArgs(DeclaredArgs):
-    __doc__ = args_doc(
-        TICKET,
-        """Inputs of a `BackfillTicket`.
+    """Inputs of a `BackfillTicket`.
 
-        Two ways to create one: start a backfill (`configuration_name` with
-        `game_session_arn` and/or `players`), or adopt an existing ticket (`ticket_id`
-        alone, e.g. an automatic backfill ticket). Pulumi's `import` cannot reach a dynamic
-        provider, so adoption is how an existing ticket comes under a stack.""",
-    )
+    One FlexMatch backfill ticket. Create starts a backfill (StartMatchBackfill) or adopts an
+    existing ticket (`ticket_id` alone); delete calls StopMatchmaking and waits until the ticket
+    has ended.
+
+    Pulumi's `import` cannot reach a dynamic provider: adopting by `ticket_id` is how an existing
+    ticket comes under a stack."""
+
     declaration = TICKET
+
+    configuration_name: pulumi.Input[str] | None
+    """Matchmaking configuration (name or ARN) the backfill runs against. Required to start a
+    backfill; optional when adopting. A change replaces the resource."""
+
+    game_session_arn: pulumi.Input[str] | None
+    """Game session to backfill. When `players` is omitted, the players are taken from this
+    session's MatchmakerData. A change replaces the resource."""
+
+    players: pulumi.Input[Sequence[Mapping[str, Any]]] | None
+    """GameLift Player objects (PlayerId, PlayerAttributes with S/N/SL/SDM, Team, LatencyInMs)
+    now in the session. Secret: player IDs never appear in state or logs in clear. A change
+    replaces the resource."""
+
+    ticket_id: pulumi.Input[str] | None
+    """ID of the ticket to start or, alone, of an existing ticket to adopt. When omitted, derived
+    from the stack, the resource name and the inputs, so a create retried after a crash adopts
+    the ticket it started. A change replaces the resource."""
+
+    region: pulumi.Input[str] | None
+    """AWS region of the GameLift resources. Defaults to the stack config
+    `gamelift-backfill:region`, then `aws:region`, then AWS_REGION / the AWS profile's region.
+    Resolved at create and stored, so destroy talks to the same region from any machine. A change
+    replaces the resource."""
+
+    endpoint_url: pulumi.Input[str] | None
+    """GameLift endpoint: `https://...`, or `http://` to a loopback host (the local emulator).
+    Defaults to the stack config `gamelift-backfill:endpointUrl`, then AWS_ENDPOINT_URL_GAMELIFT
+    / AWS_ENDPOINT_URL (the same rule applies to them), then AWS itself. Stored at create; a
+    change updates in place, with no API call."""
+
+    stop_timeout_seconds: pulumi.Input[int] | None
+    """How long a delete waits for the tickets to end after StopMatchmaking (1 to 86400 seconds).
+    Default: 900."""
+
+    def __init__(
+        self,
+        *,
+        configuration_name: pulumi.Input[str] | None = None,
+        game_session_arn: pulumi.Input[str] | None = None,
+        players: pulumi.Input[Sequence[Mapping[str, Any]]] | None = None,
+        ticket_id: pulumi.Input[str] | None = None,
+        region: pulumi.Input[str] | None = None,
+        endpoint_url: pulumi.Input[str] | None = None,
+        stop_timeout_seconds: pulumi.Input[int] | None = None,
+    ) -> None:
+        self.configuration_name = configuration_name
+        self.game_session_arn = game_session_arn
+        self.players = players
+        self.ticket_id = ticket_id
+        self.region = region
+        self.endpoint_url = endpoint_url
+        self.stop_timeout_seconds = stop_timeout_seconds
+
+
+# END generated: BackfillTicketArgs
 
 
 class BackfillTicketProvider(ConfiguredProvider):
@@ -128,6 +184,20 @@ class BackfillTicket(Resource, module="gamelift", name="BackfillTicket"):
     Every property of ``declaration.TICKET`` is an output attribute (``ticket.status``).
     """
 
+    # BEGIN generated: BackfillTicket outputs (python -m gamelift_backfill.codegen)
+    configuration_name: pulumi.Output[str | None]
+    game_session_arn: pulumi.Output[str | None]
+    players: pulumi.Output[list[dict[str, Any]] | None]
+    ticket_id: pulumi.Output[str]
+    region: pulumi.Output[str]
+    endpoint_url: pulumi.Output[str | None]
+    stop_timeout_seconds: pulumi.Output[int]
+    status: pulumi.Output[str]
+    status_reason: pulumi.Output[str | None]
+    configuration_arn: pulumi.Output[str | None]
+    start_time: pulumi.Output[str | None]
+    # END generated: BackfillTicket outputs
+
     def __init__(
         self,
         resource_name: str,
@@ -156,10 +226,3 @@ class BackfillTicket(Resource, module="gamelift", name="BackfillTicket"):
             props,
             pulumi.ResourceOptions.merge(opts, secret),
         )
-
-    def __getattr__(self, name: str) -> pulumi.Output[Any]:
-        """Typing only: outputs are set as attributes by the SDK, by the declaration's names."""
-        raise AttributeError(name)
-
-
-BackfillTicket.__annotations__ = output_annotations(TICKET)

@@ -56,6 +56,7 @@ class Property:
     default: Default = None  # what an input left out means (stored as such)
     replaces: bool = False  # a change replaces the resource instead of updating it
     option: str | None = None  # the command line's option for it, where the CLI takes it
+    resolved: bool = False  # every stored state has a value (given, derived or read at create)
 
     @property
     def camel(self) -> str:
@@ -190,6 +191,7 @@ REGION = Property(
     "region from any machine.",
     replaces=True,
     option="--region",
+    resolved=True,
 )
 ENDPOINT_URL = Property(
     "endpoint_url",
@@ -245,6 +247,7 @@ TICKET = ResourceDeclaration(
             "omitted, derived from the stack, the resource name and the inputs, so a create "
             "retried after a crash adopts the ticket it started.",
             replaces=True,
+            resolved=True,
         ),
         REGION,
         ENDPOINT_URL,
@@ -254,6 +257,7 @@ TICKET = ResourceDeclaration(
             "string",
             "The ticket's status when last read (`pulumi refresh` reads it live).",
             input=False,
+            resolved=True,
         ),
         Property(
             "status_reason", "string", "GameLift's reason for the status, if any.", input=False
@@ -328,6 +332,7 @@ GUARD = ResourceDeclaration(
             "integer",
             "Active backfill tickets on the fleets when last created, updated or refreshed.",
             input=False,
+            resolved=True,
         ),
     ),
     delete_before_replace=False,

@@ -1,22 +1,30 @@
 """Adding a property to a resource means editing its one declaration: every surface (native
-schema, dynamic Args and key sets, wire names, CLI options, reference) is derived from it."""
+schema, the Python front end's generated source and key sets, wire names, CLI options,
+reference) is derived from it."""
 
 from __future__ import annotations
 
 import dataclasses
 import inspect
+import subprocess
+import sys
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
 
+import pulumi
 import pytest
 
-from gamelift_backfill import cli, declaration, reference
+from gamelift_backfill import cli, codegen, declaration, reference
 from gamelift_backfill.backfill_guard import BackfillGuardArgs
 from gamelift_backfill.backfill_ticket import BackfillTicketArgs
 from gamelift_backfill.behaviour import guard as guard_behaviour
 from gamelift_backfill.behaviour import ticket as ticket_behaviour
 from gamelift_backfill.declaration import GUARD, TICKET, Property, ResourceDeclaration
-from gamelift_backfill.dynamic import DeclaredArgs, args_doc
+from gamelift_backfill.dynamic import DeclaredArgs
 from gamelift_backfill.native import schema, wire
 
+ROOT = Path(__file__).resolve().parent.parent
 EXTRA = Property(
     "drain_label",
     "string",
@@ -28,14 +36,25 @@ EXTENDED = dataclasses.replace(GUARD, properties=(*GUARD.properties, EXTRA))
 RESOURCES: tuple[ResourceDeclaration, ...] = (TICKET, EXTENDED)
 
 
-class ExtendedArgs(DeclaredArgs):
-    declaration = EXTENDED
+def _generated_args(source: str, resource: ResourceDeclaration) -> Any:
+    """The Args class ``source`` defines, run as its module would run it."""
+    namespace: dict[str, Any] = {
+        "pulumi": pulumi,
+        "Any": Any,
+        "Mapping": Mapping,
+        "Sequence": Sequence,
+        "DeclaredArgs": DeclaredArgs,
+        "GUARD": resource,
+    }
+    exec(compile(source, "<generated>", "exec"), namespace)
+    return namespace[f"{resource.name}Args"]
 
 
 def test_an_added_property_reaches_every_surface() -> None:
     """One new entry in the guard's declaration appears in the native schema (camelCase,
-    described), the dynamic Args and key sets, the native wire's names, drain's options and
-    both reference tables, with no other edit."""
+    described), the generated Python source (typed keyword, attribute docstring, output
+    annotation; as ruff formats it) and key sets, the native wire's names, drain's options
+    and both reference tables, with no other edit."""
     resource = schema.package_schema(resources=RESOURCES)["resources"][GUARD.token]
     spec = resource["inputProperties"]["drainLabel"]
     assert spec == {
@@ -45,12 +64,27 @@ def test_an_added_property_reaches_every_surface() -> None:
     }
     assert "drainLabel" in resource["properties"]
 
-    assert "drain_label" in inspect.signature(ExtendedArgs).parameters
-    args = ExtendedArgs(fleet_ids=["fleet-1"], drain_label="nightly")
-    assert args.to_props()["drain_label"] == "nightly"
-    assert "``drain_label`` (string): A label logged with the drain of `fleet_ids`." in (
-        args_doc(EXTENDED, "Inputs.")
+    source = codegen.args_source(EXTENDED, "GUARD")
+    assert "        drain_label: pulumi.Input[str] | None = None,\n" in source
+    assert (
+        "    drain_label: pulumi.Input[str] | None\n"
+        '    """A label logged with the drain of `fleet_ids`. A change replaces the resource."""\n'
+    ) in source
+    assert "    drain_label: pulumi.Output[str | None]\n" in codegen.outputs_source(EXTENDED)
+    formatted = subprocess.run(
+        [sys.executable, "-m", "ruff", "format", "--stdin-filename", "generated.py", "-"],
+        cwd=ROOT,
+        input=source,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     )
+    assert formatted.stdout == source.rstrip("\n") + "\n", "ruff format would rewrite it"
+    extended_args = _generated_args(source, EXTENDED)
+    assert "drain_label" in inspect.signature(extended_args).parameters
+    args = extended_args(fleet_ids=["fleet-1"], drain_label="nightly")
+    assert args.to_props()["drain_label"] == "nightly"
     assert "drain_label" in EXTENDED.input_names
     assert "drain_label" in EXTENDED.replace_keys
 
@@ -87,9 +121,46 @@ def test_the_front_ends_key_sets_are_the_declarations() -> None:
 
 
 def test_args_refuse_what_the_declaration_does_not_list() -> None:
-    """A misspelt input is a TypeError naming the inputs the resource takes, and a missing
-    required one is refused as a keyword argument would be."""
-    with pytest.raises(TypeError, match=r"fleet_id; it takes fleet_ids"):
-        BackfillGuardArgs(fleet_ids=["f"], fleet_id="f")
-    with pytest.raises(TypeError, match=r"missing required keyword argument.*fleet_ids"):
-        BackfillGuardArgs()
+    """At run time too, a misspelt input and a missing required one are refused as Python
+    refuses any keyword argument (mypy refuses them first: the ignores below are needed)."""
+    with pytest.raises(TypeError, match=r"unexpected keyword argument 'fleet_id'"):
+        BackfillGuardArgs(fleet_ids=["f"], fleet_id="f")  # type: ignore[call-arg]
+    with pytest.raises(TypeError, match=r"missing 1 required keyword-only argument: 'fleet_ids'"):
+        BackfillGuardArgs()  # type: ignore[call-arg]
+
+
+def test_the_committed_python_source_is_what_the_declaration_renders() -> None:
+    """`python -m gamelift_backfill.codegen --check` finds the typed Args classes and output
+    annotations in backfill_ticket.py and backfill_guard.py exactly as the declaration
+    renders them, so they cannot drift from it."""
+    result = subprocess.run(
+        [sys.executable, "-m", "gamelift_backfill.codegen", "--check"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert (result.returncode, result.stderr) == (0, ""), (
+        f"generated source is stale; run `{codegen.COMMAND}`:\n{result.stdout}"
+    )
+    assert not codegen.stale()
+
+
+def test_a_stale_block_is_found_and_regenerated(tmp_path: Path) -> None:
+    """A generated block edited by hand is reported stale, and regenerating rewrites only
+    the lines between its markers."""
+    module = tmp_path / "module.py"
+    module.write_text(
+        "before\n# BEGIN generated: Demo (python -m gamelift_backfill.codegen)\nedited by hand\n"
+        "# END generated: Demo\nafter\n"
+    )
+    block = codegen.Block("Demo", module, "rendered\n")
+    assert block.committed() == "edited by hand\n"
+    assert block.write()
+    assert module.read_text() == (
+        "before\n# BEGIN generated: Demo (python -m gamelift_backfill.codegen)\nrendered\n"
+        "# END generated: Demo\nafter\n"
+    )
+    assert block.committed() == block.source
+    assert not block.write()

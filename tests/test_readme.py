@@ -112,6 +112,10 @@ EXERCISED_BY: dict[str, tuple[str, str]] = {
         "",
         "tests/test_readme.py::test_reference_generator_prints_the_generated_tables",
     ),
+    "python -m gamelift_backfill.codegen": (
+        "",
+        "tests/test_declaration.py::test_the_committed_python_source_is_what_the_declaration_renders",
+    ),
     # The dynamic provider's plugin, as the engine starts it (testkit/plugin_host.py).
     "python -m pulumi.dynamic": (
         "",
