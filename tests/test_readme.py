@@ -99,6 +99,11 @@ EXERCISED_BY: dict[str, tuple[str, str]] = {
         "",
         "tests/test_bench_smoke.py::test_quick_bench_reports_every_row_and_target",
     ),
+    "python -m bench.bench_drain": (
+        "",
+        "tests/test_bench_drain_smoke.py::"
+        "test_drain_bench_compares_both_drains_and_words_each_ratio_from_its_figures",
+    ),
     "python -m bench.bench_engine": (
         "",
         "tests/test_bench_engine_smoke.py::test_engine_bench_runs_every_scenario_and_prints_its_rows",
