@@ -682,7 +682,9 @@ def test_a_replacement_late_in_the_watch_is_never_left_behind_a_success(
 ) -> None:
     """A replacement that appears in the second half of the guard's deadline: the guard
     stops it and succeeds, or (no look left before the deadline) fails naming the
-    session; never a success with the replacement, or one still owed, behind it."""
+    session; never a success with the replacement, or one still owed, behind it (on a
+    machine too slow to look in that half, the replacement is still owed at the deadline,
+    and the delete must fail)."""
     world = gap_world
     target, session = guard_with_an_ended_ticket(front_end, world, gap_proxy, LATE_TIMEOUT)
     started = time.monotonic()
@@ -699,7 +701,9 @@ def test_a_replacement_late_in_the_watch_is_never_left_behind_a_success(
         front_end.delete(target)
     except PluginError as failed:
         failure = failed
-    assert moved, "no listing in the second half of the deadline: the watch ended early"
+    if not moved:  # a slow machine: no look fell in the second half, so it is still owed
+        assert failure is not None, "success with a replacement still owed"
+        replacement_due(world)
     if failure is not None:  # the watch had no look left: the session is named
         assert session in failure.details, failure.details
         front_end.delete(target)  # a second destroy stops what appeared
