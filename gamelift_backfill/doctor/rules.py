@@ -317,15 +317,23 @@ def missing_dependencies(stack: Stack) -> list[Finding]:
     return findings
 
 
-def _needed(stack: Stack, lookup: Lookup, protector: Resource, closure: set[str]) -> dict[str, str]:
-    needed: dict[str, str] = {}
+def guarded_configurations(
+    stack: Stack, lookup: Lookup, protector: Resource, closure: set[str]
+) -> list[Resource]:
+    """The configurations a guard or ticket protects: those it depends on, then the one its
+    ``configurationName`` names, if that is a resource of the stack."""
     configurations = stack.ordered(closure, "configuration")
     ref = protector_configuration(protector)
     if isinstance(ref, str):
         configurations += [
             c for c in lookup.find(["configuration"], [ref]) if c not in configurations
         ]
-    for configuration in configurations:
+    return configurations
+
+
+def _needed(stack: Stack, lookup: Lookup, protector: Resource, closure: set[str]) -> dict[str, str]:
+    needed: dict[str, str] = {}
+    for configuration in guarded_configurations(stack, lookup, protector, closure):
         name = configuration_name(configuration)
         needed.setdefault(configuration.urn, "the configuration it protects")
         queues = lookup.find(["queue"], queue_refs(configuration))
@@ -538,12 +546,7 @@ def automatic_backfill_recommendations(stack: Stack) -> list[str]:
     for guard in stack.of_kind("guard"):
         if guard.prop(*OPT_IN) is True:
             continue
-        configurations = stack.ordered(stack.closure(guard.urn), "configuration")
-        ref = protector_configuration(guard)
-        if isinstance(ref, str):
-            configurations += [
-                c for c in lookup.find(["configuration"], [ref]) if c not in configurations
-            ]
+        configurations = guarded_configurations(stack, lookup, guard, stack.closure(guard.urn))
         for configuration in configurations:
             mode = backfill_mode(configuration)
             if configuration.external or mode == "MANUAL":
